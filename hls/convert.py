@@ -1,0 +1,174 @@
+"""Quantized Keras model -> hls4ml ModelGraph (io_stream), the one IR every backend reads.
+
+hls4ml receives a plain Keras graph (Conv2D with the quantized weights, ReLU, Concatenate, Add,
+MaxPooling2D, GlobalAveragePooling2D) and, layer by layer, the formats the quantized model
+computes with. Each conv's accumulator is sized by model.quant.accum_format so that it is exact,
+and the output cast happens where the quantized layer casts: on the ReLU when there is one,
+else on the conv itself.
+"""
+from pathlib import Path
+
+import yaml
+
+from model.quant import Fixed, QAdd, QConv2D, QGlobalAveragePooling2D, accum_format
+from model.train import INPUT_FORMAT
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG_KEYS = {
+    'model', 'float_model', 'board', 'part', 'clock_period_ns', 'backend', 'io_type', 'strategy',
+    'reuse_factor', 'output_dir',
+}  # fmt: skip
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def load_config(path=ROOT / 'hls' / 'config.yaml', **overrides):
+    """The design point: the YAML file, then overrides; unknown keys are an error."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f'config file not found: {path}')
+    config = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(config, dict):
+        raise ConfigError(f'{path}: expected a mapping of keys to values')
+    config.update({k: v for k, v in overrides.items() if v is not None})
+    unknown = sorted(set(config) - CONFIG_KEYS)
+    if unknown:
+        raise ConfigError(f'{path}: unknown config key(s) {unknown}; known keys: {sorted(CONFIG_KEYS)}')
+    missing = sorted(CONFIG_KEYS - set(config))
+    if missing:
+        raise ConfigError(f'{path}: missing config key(s) {missing}')
+    if config['io_type'] != 'io_stream':
+        raise ConfigError(f"{path}: io_type must be io_stream (the Fire dataflow), got {config['io_type']!r}")
+    for key in ('model', 'float_model', 'output_dir'):
+        config[key] = ROOT / config[key]
+    return config
+
+
+def tensor_formats(qmodel):
+    """The Fixed format of every layer's output, following formats through exact layers."""
+    formats = {}
+    for layer in qmodel.layers:
+        if isinstance(layer, (QConv2D, QAdd, QGlobalAveragePooling2D)):
+            formats[layer.name] = layer.output_fmt
+        elif layer.__class__.__name__ == 'InputLayer':
+            formats[layer.name] = INPUT_FORMAT
+        else:  # max pool, dropout, concat: the output has the input's format
+            inputs = {formats[producer(t).name] for t in _as_list(layer.input)}
+            if len(inputs) != 1:
+                raise ValueError(f'{layer.name}: inputs of different formats {inputs}')
+            formats[layer.name] = inputs.pop()
+    return formats
+
+
+def producer(tensor):
+    return tensor._keras_history.operation
+
+
+def _as_list(x):
+    return x if isinstance(x, (list, tuple)) else [x]
+
+
+def plain_model(qmodel):
+    """The same graph in layers hls4ml knows, holding the weights as the hardware holds them."""
+    import keras
+
+    def plain(layer):
+        config = layer.get_config()
+        if isinstance(layer, QConv2D):
+            for key in ('weight', 'bias', 'output', 'relu'):
+                config.pop(key)
+            return keras.layers.Conv2D.from_config({**config, 'activation': 'relu' if layer.relu else None})
+        if isinstance(layer, QAdd):
+            config.pop('output')
+            return keras.layers.Add.from_config(config)
+        if isinstance(layer, QGlobalAveragePooling2D):
+            config.pop('accum'), config.pop('output')
+            return keras.layers.GlobalAveragePooling2D.from_config(config)
+        return layer.__class__.from_config(config)
+
+    model = keras.models.clone_model(qmodel, clone_function=plain)
+    for layer in qmodel.layers:
+        if isinstance(layer, QConv2D):
+            model.get_layer(layer.name).set_weights(layer.quantized_weights())
+    return model
+
+
+def layer_precisions(qmodel):
+    """hls4ml per-layer 'Precision' entries, by hls4ml layer name."""
+    formats = tensor_formats(qmodel)
+    precisions = {'image': {'result': INPUT_FORMAT.hls()}}
+    for layer in qmodel.layers:
+        if isinstance(layer, QConv2D):
+            fan_in = layer.kernel.shape[0] * layer.kernel.shape[1] * layer.kernel.shape[2]
+            in_fmt = formats[producer(layer.input).name]
+            accum = accum_format(in_fmt, layer.weight_fmt, layer.bias_fmt, fan_in)
+            conv = {'weight': layer.weight_fmt.hls(), 'bias': layer.bias_fmt.hls(), 'accum': accum.hls()}
+            if layer.relu:
+                precisions[layer.name] = {**conv, 'result': accum.hls()}
+                precisions[f'{layer.name}_relu'] = {'result': layer.output_fmt.hls()}
+            else:
+                precisions[layer.name] = {**conv, 'result': layer.output_fmt.hls()}
+        elif isinstance(layer, QGlobalAveragePooling2D):
+            precisions[layer.name] = {'accum': layer.accum_fmt.hls(), 'result': layer.output_fmt.hls()}
+        elif isinstance(layer, QAdd):
+            precisions[layer.name] = {'result': layer.output_fmt.hls()}
+        elif layer.__class__.__name__ != 'InputLayer':  # exact layers: pool, concat, dropout
+            fmt = formats[layer.name]
+            precisions[layer.name] = {'result': fmt.hls(), 'accum': fmt.hls()}
+    return precisions
+
+
+def hls_config(qmodel, config):
+    """The hls4ml configuration dict: model-wide strategy, per-layer precisions."""
+    layers = {}
+    for name, precision in layer_precisions(qmodel).items():
+        layers[name] = {'Precision': precision, 'ReuseFactor': config['reuse_factor'], 'Strategy': config['strategy']}
+    return {
+        'Model': {
+            'Precision': 'ap_fixed<16,6>',  # unused: every tensor has its own entry
+            'ReuseFactor': config['reuse_factor'],
+            'Strategy': config['strategy'],
+        },
+        'LayerName': layers,
+    }
+
+
+def convert(qmodel, config, output_dir=None):
+    """The hls4ml ModelGraph of a quantized model, its project written to output_dir."""
+    import hls4ml
+
+    return hls4ml.converters.convert_from_keras_model(
+        plain_model(qmodel),
+        hls_config=hls_config(qmodel, config),
+        output_dir=str(output_dir or config['output_dir']),
+        backend=config['backend'],
+        part=config['part'],
+        clock_period=config['clock_period_ns'],
+        io_type=config['io_type'],
+    )
+
+
+def check_types(graph, qmodel):
+    """Every tensor type in the graph is the quantized model's; hls4ml must not have re-derived one."""
+    expected = layer_precisions(qmodel)
+    wrong = []
+    for layer in graph.get_layers():
+        if layer.name in expected and 'result' in expected[layer.name]:
+            got = Fixed_str(layer.get_output_variable().type.precision)
+            if got != _normal(expected[layer.name]['result']):
+                wrong.append(f'{layer.name}: {got} != {expected[layer.name]["result"]}')
+    if wrong:
+        raise AssertionError('hls4ml changed tensor types:\n  ' + '\n  '.join(wrong))
+
+
+def Fixed_str(precision):
+    return _normal(str(precision))
+
+
+def _normal(type_name):
+    return type_name.replace(' ', '').replace(',AP_TRN,AP_WRAP', '')
+
+
+__all__ = ['Fixed', 'load_config', 'convert', 'plain_model', 'layer_precisions', 'check_types', 'ConfigError']

@@ -1,0 +1,126 @@
+"""SqueezeNet from Fire modules, driven by the paper's metaparameters (Iandola et al., 2016).
+
+Fire module i (i = 0 .. n_fire-1, named fire{i+2} as in the paper) has
+    e_i  = base_e + incr_e * floor(i / freq)    expand filters (1x1 + 3x3)
+    e3_i = e_i * pct_3x3,  e1_i = e_i - e3_i
+    s_i  = sr * e_i                              squeeze filters
+Layer indices for `pool_after`: 1 is conv1, 2 .. n_fire+1 are the Fire modules.
+
+The same builder makes the float model and, given `formats`, its quantized twin (QConv2D,
+QAdd, QGlobalAveragePooling2D from model.quant) with identical layer names, so that weights copy
+over by name and every backend can map a layer back to the Keras layer it came from.
+"""
+import keras
+
+from model.quant import QAdd, QConv2D, QGlobalAveragePooling2D
+
+SQUEEZENET_V1_0 = dict(
+    input_shape=(224, 224, 3), num_classes=1000, n_fire=8, base_e=128, incr_e=128, freq=2,
+    pct_3x3=0.5, sr=0.125, conv1_filters=96, conv1_kernel=7, conv1_stride=2, pool_after=(1, 4, 8),
+    pool_size=3, pool_stride=2, dropout=0.5,
+)  # fmt: skip
+SQUEEZENET_V1_1 = dict(
+    SQUEEZENET_V1_0, conv1_filters=64, conv1_kernel=3, pool_after=(1, 3, 5),
+)  # fmt: skip
+# The product's default: Fashion-MNIST, all weights on chip of an xc7z020, 2x2/2 pools because
+# hls4ml's io_stream pooling requires pool size == stride and no padding.
+DEFAULT = dict(
+    input_shape=(28, 28, 1), num_classes=10, n_fire=4, base_e=32, incr_e=32, freq=2,
+    pct_3x3=0.5, sr=0.25, conv1_filters=32, conv1_kernel=3, conv1_stride=1, pool_after=(1, 3),
+    pool_size=2, pool_stride=2, dropout=0.25,
+)  # fmt: skip
+VARIANTS = ('vanilla', 'simple', 'complex')
+
+
+def fire_filters(i, base_e, incr_e, freq, pct_3x3, sr):
+    """(squeeze, expand1x1, expand3x3) filter counts of Fire module i."""
+    e = base_e + incr_e * (i // freq)
+    e3 = int(e * pct_3x3)
+    return int(sr * e), e - e3, e3
+
+
+def squeezenet(
+    input_shape=DEFAULT['input_shape'],
+    num_classes=DEFAULT['num_classes'],
+    n_fire=DEFAULT['n_fire'],
+    base_e=DEFAULT['base_e'],
+    incr_e=DEFAULT['incr_e'],
+    freq=DEFAULT['freq'],
+    pct_3x3=DEFAULT['pct_3x3'],
+    sr=DEFAULT['sr'],
+    conv1_filters=DEFAULT['conv1_filters'],
+    conv1_kernel=DEFAULT['conv1_kernel'],
+    conv1_stride=DEFAULT['conv1_stride'],
+    pool_after=DEFAULT['pool_after'],
+    pool_size=DEFAULT['pool_size'],
+    pool_stride=DEFAULT['pool_stride'],
+    dropout=DEFAULT['dropout'],
+    bypass='vanilla',
+    formats=None,
+    name='squeezenet',
+):
+    """Build a SqueezeNet that outputs logits (global average of conv10; softmax is the host's).
+
+    Args:
+        input_shape: (height, width, channels) of the image.
+        num_classes: outputs of conv10.
+        n_fire: number of Fire modules (8 in the paper).
+        base_e, incr_e, freq, pct_3x3, sr: the paper's metaparameters (see module docstring).
+        conv1_filters, conv1_kernel, conv1_stride: the first convolution ('same' padding).
+        pool_after: layer indices followed by a max pool (1 = conv1, 2.. = Fire modules);
+            the paper's late downsampling puts them early in the index list but few of them.
+        pool_size, pool_stride: max pool window and stride ('valid' padding).
+        dropout: rate of the dropout before conv10.
+        bypass: 'vanilla', 'simple' (identity around Fire modules whose input and output widths
+            match), or 'complex' (simple, plus a 1x1 conv bypass around the others).
+        formats: None for the float model; for the quantized model, a dict from layer name to
+            the keyword arguments of its quantized layer (Fixed formats, see model.quant).
+        name: model name.
+    """
+    if bypass not in VARIANTS:
+        raise ValueError(f'bypass must be one of {VARIANTS}, got {bypass!r}')
+
+    def fmt(layer_name):
+        if layer_name not in formats:
+            raise ValueError(f'formats has no entry for layer {layer_name!r}')
+        return formats[layer_name]
+
+    def conv(x, layer_name, filters, kernel, stride=1, relu=True):
+        common = dict(strides=stride, padding='same', name=layer_name)
+        if formats is None:
+            return keras.layers.Conv2D(filters, kernel, activation='relu' if relu else None, **common)(x)
+        return QConv2D(filters, kernel, relu=relu, **fmt(layer_name), **common)(x)
+
+    def add(inputs, layer_name):
+        if formats is None:
+            return keras.layers.Add(name=layer_name)(inputs)
+        return QAdd(**fmt(layer_name), name=layer_name)(inputs)
+
+    def pool(x, index):
+        if index not in pool_after:
+            return x
+        return keras.layers.MaxPooling2D(pool_size, pool_stride, name=f'pool{index}')(x)
+
+    inputs = keras.Input(input_shape, name='image')
+    x = pool(conv(inputs, 'conv1', conv1_filters, conv1_kernel, conv1_stride), 1)
+    for i in range(n_fire):
+        fire = f'fire{i + 2}'
+        squeeze, e1, e3 = fire_filters(i, base_e, incr_e, freq, pct_3x3, sr)
+        s = conv(x, f'{fire}_squeeze', squeeze, 1)
+        y = keras.layers.Concatenate(name=f'{fire}_concat')(
+            [conv(s, f'{fire}_expand1x1', e1, 1), conv(s, f'{fire}_expand3x3', e3, 3)]
+        )
+        if bypass != 'vanilla':
+            if x.shape[-1] == e1 + e3:
+                y = add([x, y], f'{fire}_add')
+            elif bypass == 'complex':
+                y = add([conv(x, f'{fire}_bypass', e1 + e3, 1, relu=False), y], f'{fire}_add')
+        x = pool(y, i + 2)
+    x = keras.layers.Dropout(dropout, name='dropout')(x)
+    x = conv(x, 'conv10', num_classes, 1)
+    if formats is None:
+        x = keras.layers.GlobalAveragePooling2D(name='logits')(x)
+    else:
+        x = QGlobalAveragePooling2D(**fmt('logits'), name='logits')(x)
+    return keras.Model(inputs, x, name=name)
+
