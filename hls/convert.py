@@ -96,27 +96,26 @@ def plain_model(qmodel):
 
 
 def layer_precisions(qmodel):
-    """hls4ml per-layer 'Precision' entries, by hls4ml layer name."""
+    """Per hls4ml layer name, the Fixed format of each of its types (weight, bias, accum, result)."""
     formats = tensor_formats(qmodel)
-    precisions = {'image': {'result': INPUT_FORMAT.hls()}}
+    precisions = {'image': {'result': INPUT_FORMAT}}
     for layer in qmodel.layers:
         if isinstance(layer, QConv2D):
             fan_in = layer.kernel.shape[0] * layer.kernel.shape[1] * layer.kernel.shape[2]
             in_fmt = formats[producer(layer.input).name]
             accum = accum_format(in_fmt, layer.weight_fmt, layer.bias_fmt, fan_in)
-            conv = {'weight': layer.weight_fmt.hls(), 'bias': layer.bias_fmt.hls(), 'accum': accum.hls()}
+            conv = {'weight': layer.weight_fmt, 'bias': layer.bias_fmt, 'accum': accum}
             if layer.relu:
-                precisions[layer.name] = {**conv, 'result': accum.hls()}
-                precisions[f'{layer.name}_relu'] = {'result': layer.output_fmt.hls()}
+                precisions[layer.name] = {**conv, 'result': accum}
+                precisions[f'{layer.name}_relu'] = {'result': layer.output_fmt}
             else:
-                precisions[layer.name] = {**conv, 'result': layer.output_fmt.hls()}
+                precisions[layer.name] = {**conv, 'result': layer.output_fmt}
         elif isinstance(layer, QGlobalAveragePooling2D):
-            precisions[layer.name] = {'accum': layer.accum_fmt.hls(), 'result': layer.output_fmt.hls()}
+            precisions[layer.name] = {'accum': layer.accum_fmt, 'result': layer.output_fmt}
         elif isinstance(layer, QAdd):
-            precisions[layer.name] = {'result': layer.output_fmt.hls()}
+            precisions[layer.name] = {'result': layer.output_fmt}
         elif layer.__class__.__name__ != 'InputLayer':  # exact layers: pool, concat, dropout
-            fmt = formats[layer.name]
-            precisions[layer.name] = {'result': fmt.hls(), 'accum': fmt.hls()}
+            precisions[layer.name] = {'result': formats[layer.name], 'accum': formats[layer.name]}
     return precisions
 
 
@@ -124,7 +123,7 @@ def hls_config(qmodel, config):
     """The hls4ml configuration dict: model-wide strategy, per-layer precisions."""
     layers = {}
     for name, precision in layer_precisions(qmodel).items():
-        layers[name] = {'Precision': precision, 'ReuseFactor': config['reuse_factor'], 'Strategy': config['strategy']}
+        layers[name] = {'Precision': {k: v.hls() for k, v in precision.items()}, 'ReuseFactor': config['reuse_factor'], 'Strategy': config['strategy']}
     return {
         'Model': {
             'Precision': 'ap_fixed<16,6>',  # unused: every tensor has its own entry
@@ -150,25 +149,28 @@ def convert(qmodel, config, output_dir=None):
     )
 
 
+def graph_format(precision):
+    """An hls4ml precision type as a Fixed format."""
+    return Fixed(
+        precision.width, precision.integer, precision.signed, str(precision.rounding_mode), str(precision.saturation_mode)
+    )
+
+
 def check_types(graph, qmodel):
-    """Every tensor type in the graph is the quantized model's; hls4ml must not have re-derived one."""
-    expected = layer_precisions(qmodel)
+    """Every tensor type in the graph is the quantized model's: hls4ml must not have re-derived one."""
     wrong = []
-    for layer in graph.get_layers():
-        if layer.name in expected and 'result' in expected[layer.name]:
-            got = Fixed_str(layer.get_output_variable().type.precision)
-            if got != _normal(expected[layer.name]['result']):
-                wrong.append(f'{layer.name}: {got} != {expected[layer.name]["result"]}')
+    for name, precision in layer_precisions(qmodel).items():
+        layer = graph.graph.get(name)
+        if layer is None:  # hls4ml drops identity layers (dropout)
+            continue
+        for kind, expected in precision.items():
+            if kind == 'result':
+                got = graph_format(layer.get_output_variable().type.precision)
+            elif f'{kind}_t' in layer.types:  # concat and dropout have no accumulator
+                got = graph_format(layer.types[f'{kind}_t'].precision)
+            else:
+                continue
+            if got != expected:
+                wrong.append(f'{name} {kind}: {got.hls()} instead of {expected.hls()}')
     if wrong:
         raise AssertionError('hls4ml changed tensor types:\n  ' + '\n  '.join(wrong))
-
-
-def Fixed_str(precision):
-    return _normal(str(precision))
-
-
-def _normal(type_name):
-    return type_name.replace(' ', '').replace(',AP_TRN,AP_WRAP', '')
-
-
-__all__ = ['Fixed', 'load_config', 'convert', 'plain_model', 'layer_precisions', 'check_types', 'ConfigError']

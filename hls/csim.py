@@ -1,0 +1,127 @@
+"""C simulation of the hls4ml io_stream design on shipped test images, checked bit for bit.
+
+    python -m hls.csim [--config hls/config.yaml] [--images N]     # what `make csim` runs
+
+Writes the hls4ml project (replacing output_dir only when everything succeeded), compiles it with
+g++, runs it on the test images, and also builds and runs the generated C test bench
+(myproject_test.cpp) as a vendor csim would. Exit status 1 when any image differs in any bit
+between the quantized Keras model and either C simulation.
+"""
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from model.store import ModelFileError, atomic_dir
+
+TB_PRECISION_PATCH = ('std::ofstream fout(RESULTS_LOG);', 'std::ofstream fout(RESULTS_LOG); fout.precision(40);')
+
+
+def predict_batched(predict, x, batch, desc):
+    from tqdm import tqdm
+
+    out = []
+    for start in tqdm(range(0, len(x), batch), desc=desc, unit_scale=batch, unit='img', leave=False):
+        out.append(np.asarray(predict(x[start : start + batch]), dtype=np.float64).reshape(len(x[start : start + batch]), -1))
+    return np.concatenate(out)
+
+
+def check_input_shape(qmodel, images):
+    expected = tuple(qmodel.input_shape[1:])
+    got = images.shape[1:] if images.ndim == 4 else images.shape[1:] + (1,)
+    if got != expected:
+        raise ValueError(f'images have shape {got}, the model expects {expected}')
+
+
+def start_c_testbench(project, x, expected):
+    """Build myproject_test.cpp with g++ and start it on x, in the background (a second core).
+
+    Returns a function that waits for it and returns its logged outputs.
+    """
+    np.savetxt(project / 'tb_data' / 'tb_input_features.dat', x.reshape(len(x), -1), fmt='%.10g')
+    np.savetxt(project / 'tb_data' / 'tb_output_predictions.dat', expected, fmt='%.17g')
+    source = project / 'myproject_test.cpp'
+    text = source.read_text()
+    # the test bench logs with the stream's default 6 digits; every bit needs more
+    if TB_PRECISION_PATCH[0] not in text:
+        raise RuntimeError(f'{source}: hls4ml test bench changed, cannot set the log precision')
+    source.write_text(text.replace(*TB_PRECISION_PATCH))
+    weights = f'-DWEIGHTS_DIR="{project / "firmware" / "weights"}"'
+    build = f"g++ -O2 -std=c++17 -Ifirmware/ap_types '{weights}' myproject_test.cpp firmware/myproject.cpp -o csim_tb"
+    log = open(project / 'csim_tb.log', 'w')
+    process = subprocess.Popen(f'{build} && ./csim_tb', shell=True, cwd=project, stdout=log, stderr=subprocess.STDOUT)
+
+    def finish():
+        if process.wait() != 0:
+            raise RuntimeError(f'C test bench failed, see {project / "csim_tb.log"}')
+        return np.loadtxt(project / 'tb_data' / 'csim_results.log', ndmin=2)
+
+    return finish
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--config', default=None, help='design point (default hls/config.yaml)')
+    parser.add_argument('--model', default=None, help='quantized .keras model (default: the config\'s)')
+    parser.add_argument('--images', type=int, default=None, help='first N test images (default: all)')
+    parser.add_argument('--no-testbench', action='store_true', help='skip the g++ build of myproject_test.cpp')
+    args = parser.parse_args(argv)
+
+    started = time.time()
+    os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+    from hls.convert import ConfigError, check_types, convert, load_config
+    from model import data
+    from model.quant import exact
+    from model.store import load_model
+
+    try:
+        config = load_config(*(() if args.config is None else (args.config,)), model=args.model)
+        qmodel = load_model(config['model'])
+        float_model = load_model(config['float_model'])
+        images, labels = data.load('test')
+        images, labels = images[: args.images], labels[: args.images]
+        check_input_shape(qmodel, images)
+    except (ConfigError, ModelFileError, ValueError, data.DatasetMissing) as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
+    x = data.to_input(images).astype(np.float64)
+    n = len(x)
+
+    out_dir = Path(config['output_dir'])
+    with atomic_dir(out_dir) as project:
+        print(f'hls4ml: converting {config["model"].name} ({config["io_type"]}, {config["part"]}) -> {out_dir}')
+        graph = convert(qmodel, config, project)
+        check_types(graph, qmodel)
+        graph.write()
+        quantized = predict_batched(exact(qmodel).predict_on_batch, x, 500, 'keras quantized')
+        floating = predict_batched(float_model.predict_on_batch, x.astype(np.float32), 500, 'keras float')
+        if not args.no_testbench:
+            print('g++: building and running the C test bench myproject_test.cpp (in the background)')
+            testbench = start_c_testbench(project, x, quantized)
+        print('g++: compiling the C simulation library')
+        graph._compile()  # compile() would write the project again, under the running test bench
+        csim = predict_batched(lambda b: graph.predict(np.ascontiguousarray(b)), x, 100, 'csim')
+        testbench = None if args.no_testbench else testbench()
+
+    differ = int(np.sum(np.any(csim != quantized, axis=1)))
+    print(f'\nC simulation of {config["model"].relative_to(config["model"].parents[2])} on {n} Fashion-MNIST test images')
+    print(f'  top-1 float Keras        {np.mean(floating.argmax(1) == labels):.4f}')
+    print(f'  top-1 quantized Keras    {np.mean(quantized.argmax(1) == labels):.4f}')
+    print(f'  top-1 C simulation       {np.mean(csim.argmax(1) == labels):.4f}')
+    print(f'  images differing (quantized Keras vs csim, any bit): {differ}')
+    if testbench is not None:
+        tb_differ = int(np.sum(np.any(testbench != csim, axis=1))) if testbench.shape == csim.shape else n
+        print(f'  images differing (csim vs myproject_test.cpp, any bit): {tb_differ}')
+        differ += tb_differ
+    print(f'  largest |logit| difference, float vs fixed: {np.max(np.abs(csim - floating)):.6f}')
+    print(f'  wall time: {time.time() - started:.1f} s   project: {out_dir}')
+    print('PASS: bit-exact' if differ == 0 else 'FAIL: the C simulation differs from the quantized model')
+    return 0 if differ == 0 else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
