@@ -67,6 +67,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--config', default=None, help='design point (default hls/config.yaml)')
     parser.add_argument('--model', default=None, help='quantized .keras model (default: the config\'s)')
+    parser.add_argument('--output-dir', default=None, help='hls4ml project folder (default: the config\'s)')
     parser.add_argument('--images', type=int, default=None, help='first N test images (default: all)')
     parser.add_argument('--no-testbench', action='store_true', help='skip the g++ build of myproject_test.cpp')
     args = parser.parse_args(argv)
@@ -79,7 +80,7 @@ def main(argv=None):
     from model.store import load_model
 
     try:
-        config = load_config(*(() if args.config is None else (args.config,)), model=args.model)
+        config = load_config(*(() if args.config is None else (args.config,)), model=args.model, output_dir=args.output_dir)
         qmodel = load_model(config['model'])
         float_model = load_model(config['float_model'])
         images, labels = data.load('test')
@@ -108,7 +109,7 @@ def main(argv=None):
         testbench = None if args.no_testbench else testbench()
 
     differ = int(np.sum(np.any(csim != quantized, axis=1)))
-    print(f'\nC simulation of {config["model"].relative_to(config["model"].parents[2])} on {n} Fashion-MNIST test images')
+    print(f'\nC simulation of {config["model"]} on {n} Fashion-MNIST test images')
     print(f'  top-1 float Keras        {np.mean(floating.argmax(1) == labels):.4f}')
     print(f'  top-1 quantized Keras    {np.mean(quantized.argmax(1) == labels):.4f}')
     print(f'  top-1 C simulation       {np.mean(csim.argmax(1) == labels):.4f}')

@@ -31,7 +31,7 @@ def linear_decay(lr, steps):
     return keras.optimizers.schedules.PolynomialDecay(lr, steps, end_learning_rate=0.0, power=1.0)
 
 
-def fit(model, x, y, epochs, lr, batch_size, log, validation):
+def fit(model, x, y, epochs, lr, batch_size, validation):
     """Adam with a learning rate falling linearly to zero over the run; Keras progress bars."""
     import keras
 
@@ -42,9 +42,19 @@ def fit(model, x, y, epochs, lr, batch_size, log, validation):
         metrics=['accuracy'],
     )
     return model.fit(
-        x, y, batch_size=batch_size, epochs=epochs, validation_data=validation, verbose=2 if log else 1,
-        callbacks=[keras.callbacks.CSVLogger(log, append=True)] if log else [],
-    )
+        x, y, batch_size=batch_size, epochs=epochs, validation_data=validation,
+        verbose=1 if sys.stdout.isatty() else 2,  # progress bars on a terminal, a line per epoch in logs
+    ).history
+
+
+def append_log(path, phase, history):
+    """One CSV row per epoch: phase (float or qat), epoch, then Keras's metrics."""
+    keys = sorted(history)
+    lines = [] if path.exists() else [','.join(['phase', 'epoch', *keys])]
+    for epoch in range(len(history[keys[0]])):
+        lines.append(','.join([phase, str(epoch + 1), *(f'{history[k][epoch]:.6g}' for k in keys)]))
+    with open(path, 'a') as f:
+        f.write('\n'.join(lines) + '\n')
 
 
 def calibrate(float_model, x, weight_bits, act_bits):
@@ -110,10 +120,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--out', default='model/default', help='output folder (replaced only on success)')
     parser.add_argument('--bypass', default='vanilla', choices=('vanilla', 'simple', 'complex'))
-    parser.add_argument('--epochs', type=int, default=12, help='float training epochs')
-    parser.add_argument('--qat-epochs', type=int, default=4, help='quantization-aware epochs')
+    parser.add_argument('--epochs', type=int, default=20, help='float training epochs')
+    parser.add_argument('--qat-epochs', type=int, default=5, help='quantization-aware epochs')
     parser.add_argument('--bits', type=int, default=8, help='weight and activation bits')
-    parser.add_argument('--lr', type=float, default=3e-3)
+    parser.add_argument('--lr', type=float, default=1e-2, help='initial learning rate (QAT starts at a tenth)')
     parser.add_argument('--batch-size', type=int, default=128)
     parser.add_argument('--train-images', type=int, default=None, help='use only the first N training images')
     parser.add_argument('--seed', type=int, default=1)
@@ -127,6 +137,7 @@ def main(argv=None):
     test_images, test_labels = data.load('test')
     x, x_test = data.to_input(images), data.to_input(test_images)
     build = dict(DEFAULT, bypass=args.bypass)
+    validation = (x_test, test_labels)
 
     with atomic_dir(args.out) as out:
         log_csv, log_txt = out / 'train_log.csv', out / 'train_log.txt'
@@ -141,14 +152,14 @@ def main(argv=None):
         start = time.time()
         float_model = squeezenet(**build)
         say(f'parameters: {float_model.count_params()}')
-        fit(float_model, x, labels, args.epochs, args.lr, args.batch_size, log_csv, (x_test, test_labels))
+        append_log(log_csv, 'float', fit(float_model, x, labels, args.epochs, args.lr, args.batch_size, validation))
         float_acc = accuracy(float_model, x_test, test_labels)
         say(f'float top-1 (test): {float_acc:.4f}  [{time.time() - start:.0f} s]')
 
         formats = calibrate(float_model, x[:2000], args.bits, args.bits)
         qmodel = quantized_twin(float_model, build, formats)
         say(f'{args.bits}-bit before QAT top-1: {accuracy(qmodel, x_test, test_labels):.4f}')
-        fit(qmodel, x, labels, args.qat_epochs, args.lr / 10, args.batch_size, log_csv, (x_test, test_labels))
+        append_log(log_csv, 'qat', fit(qmodel, x, labels, args.qat_epochs, args.lr / 10, args.batch_size, validation))
         q_acc = accuracy(qmodel, x_test, test_labels)
         say(f'{args.bits}-bit QAT top-1 (test): {q_acc:.4f}  [{time.time() - start:.0f} s]')
 

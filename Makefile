@@ -1,0 +1,39 @@
+# SqueezeNet -> hls4ml io_stream -> bit-exact C simulation. `make help` lists the targets.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+READY := $(VENV)/.ready
+IMAGES ?=
+CONFIG ?= hls/config.yaml
+# CI runs the slow end-to-end cases too; the local loop skips them
+PYTEST_SELECT ?= $(if $(CI),,-m "not slow")
+
+export PYTHONPATH := $(CURDIR)
+export TF_CPP_MIN_LOG_LEVEL := 3
+
+.PHONY: help setup csim train test test-all clean
+
+help:  ## list the targets
+	@awk -F':.*## ' '/^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo "  variables: IMAGES=N (csim on the first N test images), CONFIG=path (design point)"
+
+setup: $(READY)  ## create .venv with the pinned packages and install the dataset
+
+$(READY): requirements.txt tools/bootstrap.sh
+	@sh tools/bootstrap.sh $(PYTHON) $(VENV)
+	@touch $@
+
+csim: $(READY)  ## convert the shipped model with hls4ml, compile, run the C simulation bit-exact
+	$(PY) -m hls.csim --config $(CONFIG) $(if $(IMAGES),--images $(IMAGES))
+
+train: $(READY)  ## retrain the shipped default model (float, then 8-bit QAT) into model/default
+	$(PY) -m model.train --out model/default
+
+test: $(READY)  ## run the tests (the slow end-to-end ones too when CI is set)
+	$(PY) -m pytest $(PYTEST_SELECT)
+
+test-all: $(READY)  ## run every test, the slow end-to-end ones included
+	$(PY) -m pytest
+
+clean:  ## remove build outputs (keeps .venv)
+	rm -rf build .pytest_cache

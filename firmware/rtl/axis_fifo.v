@@ -1,0 +1,51 @@
+// axis_fifo: first-word-fall-through stream FIFO of DEPTH beats of WIDTH bits.
+//   s_axis_* in, m_axis_* out (tdata/tvalid/tready); full when DEPTH beats are held.
+`resetall
+`timescale 1ns / 1ps
+`default_nettype none
+
+module axis_fifo #(
+    parameter WIDTH = 8,
+    parameter DEPTH = 16
+) (
+    input  wire             clk,
+    input  wire             rst,
+    input  wire [WIDTH-1:0] s_axis_tdata,
+    input  wire             s_axis_tvalid,
+    output wire             s_axis_tready,
+    output wire [WIDTH-1:0] m_axis_tdata,
+    output wire             m_axis_tvalid,
+    input  wire             m_axis_tready
+);
+
+localparam AW = DEPTH > 1 ? $clog2(DEPTH) : 1;
+
+reg [WIDTH-1:0] mem [0:DEPTH-1];
+reg [AW-1:0] wr_ptr = 0, rd_ptr = 0;
+reg [AW:0] count = 0;
+
+wire push = s_axis_tvalid && s_axis_tready;
+wire pop = m_axis_tvalid && m_axis_tready;
+
+assign s_axis_tready = count != DEPTH;
+assign m_axis_tvalid = count != 0;
+assign m_axis_tdata = mem[rd_ptr];
+
+always @(posedge clk) begin
+    if (push) begin
+        mem[wr_ptr] <= s_axis_tdata;
+    end
+    if (rst) begin
+        wr_ptr <= 0;
+        rd_ptr <= 0;
+        count <= 0;
+    end else begin
+        if (push) wr_ptr <= wr_ptr == DEPTH-1 ? 0 : wr_ptr + 1;
+        if (pop) rd_ptr <= rd_ptr == DEPTH-1 ? 0 : rd_ptr + 1;
+        count <= count + push - pop;
+    end
+end
+
+endmodule
+
+`resetall

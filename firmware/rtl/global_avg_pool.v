@@ -1,0 +1,110 @@
+// global_avg_pool: the average of each channel over an H x W image, as hls4ml computes it.
+//   s_axis: H*W pixels of C lanes (IN_W bits, IN_F fractional, IN_SIGNED);
+//   m_axis: one beat per image, C lanes of OUT_W bits, tlast set.
+//   The sum is exact in ACC_W bits with ACC_F fractional bits; the average is the sum's raw
+//   value divided by H*W with truncation toward zero (ap_fixed's division by an integer), then
+//   cast to the output format. The division is a multiplication: for 0 <= s < 2^ACC_W,
+//   floor(s / (H*W)) == (s * DIV_MUL) >> DIV_SHIFT (the generator picks the constants).
+//   The C lanes are divided one per cycle by one multiplier while the next image is summed.
+`resetall
+`timescale 1ns / 1ps
+`default_nettype none
+
+module global_avg_pool #(
+    parameter H = 2,
+    parameter W = 2,
+    parameter C = 1,
+    parameter IN_W = 8, parameter IN_F = 0, parameter IN_SIGNED = 0,
+    parameter ACC_W = 16, parameter ACC_F = 0,
+    parameter OUT_W = 16, parameter OUT_F = 0, parameter OUT_SIGNED = 1,
+    parameter ROUND = 0, parameter SAT = 1,
+    parameter DIV_MUL = 1,
+    parameter DIV_SHIFT = 2,
+    parameter MUL_W = 16  // bits of DIV_MUL
+) (
+    input  wire               clk,
+    input  wire               rst,
+    input  wire [C*IN_W-1:0]  s_axis_tdata,
+    input  wire               s_axis_tvalid,
+    output wire               s_axis_tready,
+    output reg  [C*OUT_W-1:0] m_axis_tdata = 0,
+    output reg                m_axis_tvalid = 0,
+    output wire               m_axis_tlast,
+    input  wire               m_axis_tready
+);
+
+localparam N = H * W;
+
+reg [C*ACC_W-1:0] acc = 0;   // sums of the image being received
+reg [C*ACC_W-1:0] sums = 0;  // sums of the image being divided
+reg [C*OUT_W-1:0] avg = 0;
+reg [$clog2(N+1)-1:0] count = 0;
+reg [$clog2(C+1)-1:0] lane = 0;
+reg dividing = 0, done = 0;
+
+assign m_axis_tlast = 1'b1;
+// the last pixel of an image hands its sums over, so the divider must be free then
+assign s_axis_tready = !(count == N-1 && (dividing || done));
+wire take = s_axis_tvalid && s_axis_tready;
+
+wire [C*ACC_W-1:0] acc_next;
+genvar c;
+generate
+    for (c = 0; c < C; c = c + 1) begin : g_sum
+        wire [IN_W-1:0] v = s_axis_tdata[c*IN_W +: IN_W];
+        wire signed [ACC_W-1:0] v_x = $signed({IN_SIGNED ? v[IN_W-1] : 1'b0, v}) <<< (ACC_F - IN_F);
+        wire signed [ACC_W-1:0] base = count == 0 ? {ACC_W{1'b0}} : $signed(acc[c*ACC_W +: ACC_W]);
+        assign acc_next[c*ACC_W +: ACC_W] = base + v_x;
+    end
+endgenerate
+
+// truncating division of one lane: |s| * DIV_MUL >> DIV_SHIFT, sign restored
+wire signed [ACC_W-1:0] s = sums[lane*ACC_W +: ACC_W];
+wire [ACC_W-1:0] mag = s < 0 ? -s : s;
+localparam [MUL_W-1:0] MUL = DIV_MUL;
+wire [ACC_W+MUL_W-1:0] prod = mag * MUL;
+wire [ACC_W-1:0] q_mag = prod >> DIV_SHIFT;
+wire [ACC_W-1:0] q = s < 0 ? -q_mag : q_mag;
+wire [OUT_W-1:0] q_out;
+fixed_cast #(
+    .IN_W(ACC_W), .IN_F(ACC_F), .IN_SIGNED(1),
+    .OUT_W(OUT_W), .OUT_F(OUT_F), .OUT_SIGNED(OUT_SIGNED), .ROUND(ROUND), .SAT(SAT)
+) cast (.in_raw(q), .out_raw(q_out));
+
+always @(posedge clk) begin
+    if (take) begin
+        acc <= acc_next;
+        if (count == N-1) sums <= acc_next;
+    end
+    if (dividing) avg[lane*OUT_W +: OUT_W] <= q_out;
+    if (done && (!m_axis_tvalid || m_axis_tready)) m_axis_tdata <= avg;
+    if (rst) begin
+        count <= 0;
+        lane <= 0;
+        dividing <= 0;
+        done <= 0;
+        m_axis_tvalid <= 0;
+    end else begin
+        if (take) count <= count == N-1 ? 0 : count + 1;
+        if (take && count == N-1) begin
+            dividing <= 1;
+            lane <= 0;
+        end else if (dividing) begin
+            lane <= lane + 1;
+            if (lane == C-1) begin
+                dividing <= 0;
+                done <= 1;
+            end
+        end
+        if (done && (!m_axis_tvalid || m_axis_tready)) begin
+            done <= 0;
+            m_axis_tvalid <= 1;
+        end else if (m_axis_tready) begin
+            m_axis_tvalid <= 0;
+        end
+    end
+end
+
+endmodule
+
+`resetall

@@ -1,0 +1,78 @@
+// max_pool: P x P max pooling with stride P and no padding (hls4ml io_stream pooling).
+//   s_axis: pixels of an H x W x C image in raster order, lane c = bits [c*DW +: DW];
+//   m_axis: the (H/P) x (W/P) pooled pixels, same lanes. Rows and columns beyond the last
+//   full window are dropped. One row of partial maxima is kept (W/P pixels).
+`resetall
+`timescale 1ns / 1ps
+`default_nettype none
+
+module max_pool #(
+    parameter H = 4,
+    parameter W = 4,
+    parameter C = 1,
+    parameter DW = 8,
+    parameter SIGNED = 0,
+    parameter P = 2
+) (
+    input  wire            clk,
+    input  wire            rst,
+    input  wire [C*DW-1:0] s_axis_tdata,
+    input  wire            s_axis_tvalid,
+    output wire            s_axis_tready,
+    output reg  [C*DW-1:0] m_axis_tdata = 0,
+    output reg             m_axis_tvalid = 0,
+    input  wire            m_axis_tready
+);
+
+localparam OH = H / P;
+localparam OW = W / P;
+
+reg [C*DW-1:0] partial [0:OW-1];
+reg [$clog2(H+1)-1:0] y = 0;
+reg [$clog2(W+1)-1:0] x = 0;
+reg [$clog2(P+1)-1:0] py = 0, px = 0;
+reg [$clog2(OW+1)-1:0] ox = 0;
+
+assign s_axis_tready = !m_axis_tvalid || m_axis_tready;
+wire take = s_axis_tvalid && s_axis_tready;
+wire in_range = x < OW*P && y < OH*P;
+wire first = py == 0 && px == 0;
+wire last = py == P-1 && px == P-1;
+
+wire [C*DW-1:0] prev = partial[ox];
+wire [C*DW-1:0] best;
+genvar c;
+generate
+    for (c = 0; c < C; c = c + 1) begin : g_lane
+        wire [DW-1:0] a = s_axis_tdata[c*DW +: DW];
+        wire [DW-1:0] b = prev[c*DW +: DW];
+        wire a_wins = SIGNED ? $signed(a) > $signed(b) : a > b;
+        assign best[c*DW +: DW] = first || a_wins ? a : b;
+    end
+endgenerate
+
+always @(posedge clk) begin
+    if (take && in_range && !last) partial[ox] <= best;
+    if (take && in_range && last) m_axis_tdata <= best;
+    if (rst) begin
+        m_axis_tvalid <= 0;
+        x <= 0; y <= 0; px <= 0; py <= 0; ox <= 0;
+    end else begin
+        m_axis_tvalid <= (take && in_range && last) || (m_axis_tvalid && !m_axis_tready);
+        if (take) begin
+            if (x == W-1) begin
+                x <= 0; px <= 0; ox <= 0;
+                y <= y == H-1 ? 0 : y + 1;
+                py <= y == H-1 || py == P-1 ? 0 : py + 1;
+            end else begin
+                x <= x + 1;
+                px <= px == P-1 ? 0 : px + 1;
+                if (px == P-1) ox <= ox + 1;
+            end
+        end
+    end
+end
+
+endmodule
+
+`resetall

@@ -1,0 +1,41 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+
+
+@pytest.fixture(scope='session')
+def test_images():
+    from model import data
+
+    images, labels = data.load('test')
+    return images[:64], labels[:64]
+
+
+@pytest.fixture(scope='session')
+def quantized_variant():
+    """An untrained (random He weights) but calibrated quantized model per bypass variant."""
+    import keras
+
+    from model import data
+    from model.squeezenet import DEFAULT, squeezenet
+    from model.train import calibrate, quantized_twin
+
+    cache = {}
+    images, _ = data.load('train')
+    x = data.to_input(images[:128])
+
+    def make(bypass, bits=8):
+        if (bypass, bits) not in cache:
+            keras.utils.set_random_seed(7)
+            build = dict(DEFAULT, bypass=bypass)
+            float_model = squeezenet(**build)
+            cache[bypass, bits] = quantized_twin(float_model, build, calibrate(float_model, x, bits, bits))
+        return cache[bypass, bits]
+
+    return make
