@@ -16,7 +16,7 @@ from model.train import INPUT_FORMAT
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_KEYS = {
     'model', 'float_model', 'board', 'part', 'clock_period_ns', 'backend', 'io_type', 'strategy',
-    'reuse_factor', 'output_dir',
+    'reuse_factor', 'output_dir', 'folding',
 }  # fmt: skip
 
 
@@ -41,7 +41,7 @@ def load_config(path=ROOT / 'hls' / 'config.yaml', **overrides):
         raise ConfigError(f'{path}: missing config key(s) {missing}')
     if config['io_type'] != 'io_stream':
         raise ConfigError(f"{path}: io_type must be io_stream (the Fire dataflow), got {config['io_type']!r}")
-    for key in ('model', 'float_model', 'output_dir'):
+    for key in ('model', 'float_model', 'output_dir', 'folding'):
         config[key] = ROOT / config[key]
     return config
 

