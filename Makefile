@@ -11,11 +11,11 @@ PYTEST_SELECT ?= $(if $(CI),,-m "not slow")
 export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: help setup csim train test test-all clean
+.PHONY: help setup csim sim train test test-all clean
 
 help:  ## list the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
-	@echo "  variables: IMAGES=N (csim on the first N test images), CONFIG=path (design point)"
+	@echo "  variables: IMAGES=N (first N test images), CONFIG=path (design point), SIM=verilator|icarus"
 
 setup: $(READY)  ## create .venv with the pinned packages and install the dataset
 
@@ -25,6 +25,9 @@ $(READY): requirements.txt tools/bootstrap.sh
 
 csim: $(READY)  ## convert the shipped model with hls4ml, compile, run the C simulation bit-exact
 	$(PY) -m hls.csim --config $(CONFIG) $(if $(IMAGES),--images $(IMAGES))
+
+sim: $(READY)  ## generate the RTL from the same graph and simulate it (cocotb) bit-exact vs csim
+	$(PY) -m sim.run_network --config $(CONFIG) --images $(or $(IMAGES),100) $(if $(SIM),--sim $(SIM))
 
 train: $(READY)  ## retrain the shipped default model (float, then 8-bit QAT) into model/default
 	$(PY) -m model.train --out model/default

@@ -467,9 +467,13 @@ def main(argv=None):
     except (ConfigError, ModelFileError, GraphError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
-    with atomic_dir(args.out) as out:
-        graph = convert(qmodel, config, out / 'hls')
-        manifest = build(graph, folding, out, args.out)
+    try:
+        with atomic_dir(args.out) as out:
+            graph = convert(qmodel, config, out / 'hls')
+            manifest = build(graph, folding, out, args.out)
+    except GraphError as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
     print(f'RTL written to {args.out}: {len(manifest["layers"])} modules, {manifest["multipliers"]} multipliers, '
           f'about {manifest["estimated_interval_cycles"]} cycles per image')  # fmt: skip
     return 0

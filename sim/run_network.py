@@ -26,6 +26,52 @@ def step(message):
     print(f'[{time.strftime("%H:%M:%S")}] {message}', flush=True)
 
 
+def simulate(qmodel, config, folding, x, out, sim, log=step):
+    """csim and RTL simulation of x (float images) through the quantized model's graph.
+
+    Returns dict(csim, rtl: logits (images, classes) as floats; arrivals: cycle of each timed
+    image's logits; cycles: simulated; seconds: simulator wall time; manifest).
+    """
+    from firmware.fixed import pack, unpack
+    from firmware.generate import build
+    from hls.convert import convert
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    log(f'hls4ml: converting {qmodel.name} and compiling the C simulation')
+    graph = convert(qmodel, config, out / 'hls')
+    graph.compile()
+    csim = np.asarray(graph.predict(np.ascontiguousarray(x)), dtype=np.float64).reshape(len(x), -1)
+
+    log('firmware: generating the RTL from the same graph')
+    manifest = build(graph, folding, out / 'rtl')
+    stream_in, stream_out = manifest['input'], manifest['output']
+    pixels = (x * 2.0 ** stream_in['frac']).astype(np.int64).reshape(len(x), -1, stream_in['shape'][-1])
+    (out / 'images.json').write_text(json.dumps([[pack(px, stream_in['lane_bits']) for px in image] for image in pixels]))
+
+    log(f'{sim}: building and simulating {manifest["top"]} on {len(x)} images')
+    started = time.time()
+    result_file = out / 'result.json'
+    result_file.unlink(missing_ok=True)
+    runner.run(
+        manifest['top'], 'test_network', ROOT / 'sim' / 'network', build_dir=out / sim, sim=sim,
+        sources=[out / 'rtl' / f'{manifest["top"]}.v'],
+        env={'NETWORK_IMAGES': str(out / 'images.json'), 'NETWORK_RESULT': str(result_file)},
+    )  # fmt: skip
+    seconds = time.time() - started
+    result = json.loads(result_file.read_text())
+    classes = stream_out['shape'][-1]
+    raw = [unpack(int(v), classes, stream_out['lane_bits'], stream_out['signed']) for v in result['logits']]
+    rtl = np.array(raw) / 2.0 ** stream_out['frac']
+    return dict(csim=csim, rtl=rtl, arrivals=result['arrivals'], cycles=result['cycles'], seconds=seconds, manifest=manifest)
+
+
+def timing(arrivals):
+    """(interval, latency) in cycles from the arrival cycles of back-to-back images."""
+    interval = int(np.median(np.diff(arrivals))) if len(arrivals) > 1 else None
+    return interval, arrivals[0]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--config', default=str(ROOT / 'hls' / 'config.yaml'), help='design point')
@@ -37,9 +83,8 @@ def main(argv=None):
     started = time.time()
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 
-    from firmware.fixed import pack, unpack
-    from firmware.generate import GraphError, build, load_folding
-    from hls.convert import ConfigError, convert, load_config
+    from firmware.generate import GraphError, load_folding
+    from hls.convert import ConfigError, load_config
     from model import data
     from model.store import ModelFileError, load_model
 
@@ -54,49 +99,24 @@ def main(argv=None):
     except (ConfigError, ModelFileError, GraphError, ValueError, runner.SimulatorMissing, data.DatasetMissing) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     x = data.to_input(images).astype(np.float64)
-
-    step(f'hls4ml: converting {config["model"].name} and compiling the C simulation')
-    graph = convert(qmodel, config, out / 'hls')
-    graph.compile()
-    csim = np.asarray(graph.predict(np.ascontiguousarray(x)), dtype=np.float64).reshape(len(x), -1)
     floating = float_model.predict(x.astype(np.float32), verbose=0, batch_size=500)
+    r = simulate(qmodel, config, folding, x, args.out, sim)
 
-    step('firmware: generating the RTL from the same graph')
-    manifest = build(graph, folding, out / 'rtl')
-    stream_in, stream_out = manifest['input'], manifest['output']
-    pixels = (x * 2.0 ** stream_in['frac']).astype(np.int64).reshape(len(x), -1, stream_in['shape'][-1])
-    beats = [[pack(px, stream_in['lane_bits']) for px in image] for image in pixels]
-    (out / 'images.json').write_text(json.dumps(beats))
-
-    step(f'{sim}: building and simulating {manifest["top"]} on {len(x)} images')
-    sim_start = time.time()
-    result_file = out / 'result.json'
-    runner.run(
-        manifest['top'], 'test_network', ROOT / 'sim' / 'network', build_dir=out / sim, sim=sim,
-        sources=[out / 'rtl' / f'{manifest["top"]}.v'],
-        env={'NETWORK_IMAGES': str(out / 'images.json'), 'NETWORK_RESULT': str(result_file)},
-    )  # fmt: skip
-    sim_wall = time.time() - sim_start
-    result = json.loads(result_file.read_text())
-    classes = stream_out['shape'][-1]
-    rtl_raw = np.array([unpack(int(v), classes, stream_out['lane_bits'], stream_out['signed']) for v in result['logits']])
-    rtl = rtl_raw / 2.0 ** stream_out['frac']
-    differ = int(np.sum(np.any(rtl != csim, axis=1)))
-    arrivals = np.array(result['arrivals'])
-    interval = int(np.median(np.diff(arrivals))) if len(arrivals) > 1 else None
+    differ = int(np.sum(np.any(r['rtl'] != r['csim'], axis=1)))
+    interval, latency = timing(r['arrivals'])
+    manifest = r['manifest']
     print(f'\nRTL simulation ({sim}) of {config["model"]} on {len(x)} Fashion-MNIST test images')
     print(f'  top-1 float Keras        {np.mean(floating.argmax(1) == labels):.4f}')
-    print(f'  top-1 RTL                {np.mean(rtl.argmax(1) == labels):.4f}')
+    print(f'  top-1 C simulation       {np.mean(r["csim"].argmax(1) == labels):.4f}')
+    print(f'  top-1 RTL                {np.mean(r["rtl"].argmax(1) == labels):.4f}')
     print(f'  images differing (RTL vs csim, any bit): {differ}')
     if interval:
-        print(f'  cycles per image: {interval} (interval, back to back), latency {arrivals[0]} cycles')
+        print(f'  cycles per image: {interval} (interval, back to back), latency {latency} cycles')
         print(f'  images/s at {CLOCK_MHZ} MHz: {CLOCK_MHZ * 1e6 / interval:,.0f}')
-    print(f'  multipliers: {manifest["multipliers"]}, FIFOs: {manifest["fifos"]}')
-    print(f'  simulator: {result["cycles"]:,} cycles in {sim_wall:.1f} s ({result["cycles"] / sim_wall:,.0f} cycles/s)')
-    print(f'  wall time: {time.time() - started:.1f} s   work folder: {out}')
+    print(f'  multipliers: {manifest["multipliers"]}; FIFOs (beats): {manifest["fifos"]}')
+    print(f'  simulator: {r["cycles"]:,} cycles in {r["seconds"]:.1f} s ({r["cycles"] / r["seconds"]:,.0f} cycles/s)')
+    print(f'  wall time: {time.time() - started:.1f} s   work folder: {args.out}')
     print('PASS: RTL == csim bit for bit' if differ == 0 else 'FAIL: the RTL differs from the C simulation')
     return 0 if differ == 0 else 1
 

@@ -1,0 +1,123 @@
+"""The RTL backend: generated from the hls4ml graph, simulated, equal to csim bit for bit."""
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from firmware.generate import FIFO_MARGIN, GraphError, build, fold, load_folding
+from hls.convert import convert, load_config
+from model import data
+from model.squeezenet import DEFAULT, VARIANTS, squeezenet
+from model.train import calibrate, quantized_twin
+from sim import runner
+from sim.run_network import simulate, timing
+
+# other metaparameters: 5x5/2 first conv with asymmetric 'same' padding, 3x3 kept to a quarter,
+# a wider squeeze, three Fire modules and one pool
+OTHER = dict(DEFAULT, n_fire=3, base_e=16, incr_e=16, pct_3x3=0.25, sr=0.5, conv1_kernel=5, conv1_stride=2, pool_after=(2,))
+
+
+def quantized(build, seed=3):
+    keras.utils.set_random_seed(seed)
+    float_model = squeezenet(**build)
+    x = data.to_input(data.load('train')[0][:128])
+    return quantized_twin(float_model, build, calibrate(float_model, x, 8, 8))
+
+
+def check_bit_exact(qmodel, tmp_path, images=3, sim='verilator', folding=None):
+    config = load_config()
+    x = data.to_input(data.load('test')[0][:images]).astype(np.float64)
+    result = simulate(qmodel, config, load_folding(config['folding']) if folding is None else folding, x, tmp_path, sim, log=lambda m: None)
+    np.testing.assert_array_equal(result['rtl'], result['csim'])
+    assert np.any(result['csim'] != 0), 'all-zero logits prove nothing'
+    return result
+
+
+@pytest.mark.parametrize('bypass', VARIANTS)
+def test_variant_rtl_equals_csim(bypass, quantized_variant, tmp_path):
+    result = check_bit_exact(quantized_variant(bypass), tmp_path)
+    modules = {layer['module'] for layer in result['manifest']['layers']}
+    assert ('axis_add' in modules) == (bypass != 'vanilla')
+
+
+def test_other_metaparameters_rtl_equals_csim(tmp_path):
+    result = check_bit_exact(quantized(OTHER), tmp_path, folding={'default': {'pe': 2, 'simd': 4}})
+    conv1 = next(layer for layer in result['manifest']['layers'] if layer['name'] == 'conv1')['params']
+    assert (conv1['K'], conv1['S'], conv1['PAD_T'] + conv1['PAD_B']) == (5, 2, 3)
+
+
+def test_shipped_model_on_icarus(tmp_path):
+    from model.store import load_model
+
+    check_bit_exact(load_model(load_config()['model']), tmp_path, images=2, sim='icarus')
+
+
+@pytest.mark.slow
+def test_shipped_model_100_images_with_idle_and_backpressure(tmp_path):
+    from model.store import load_model
+
+    result = check_bit_exact(load_model(load_config()['model']), tmp_path, images=100)
+    interval, latency = timing(result['arrivals'])
+    assert interval <= result['manifest']['estimated_interval_cycles'] * 1.2
+
+
+@pytest.fixture(scope='module')
+def default_graph(tmp_path_factory):
+    from model.store import load_model
+
+    config = load_config()
+    return convert(load_model(config['model']), config, tmp_path_factory.mktemp('hls'))
+
+
+def test_fifo_depths_cover_the_3x3_branch_lag(default_graph, tmp_path):
+    manifest = build(default_graph, {}, tmp_path)
+    # the 3x3 expand needs a row and a pixel more of the squeeze output than the 1x1 expand
+    assert manifest['fifos'] == {
+        'fire2_squeeze_relu_cpy1': 14 + 1 + FIFO_MARGIN, 'fire3_squeeze_relu_cpy1': 14 + 1 + FIFO_MARGIN,
+        'fire4_squeeze_relu_cpy1': 7 + 1 + FIFO_MARGIN, 'fire5_squeeze_relu_cpy1': 7 + 1 + FIFO_MARGIN,
+    }  # fmt: skip
+    top = (tmp_path / 'squeezenet_top.v').read_text()
+    assert 'module squeezenet_top' in top and top.count('pointwise_conv #(') == 9 and top.count('conv2d #(') == 5
+
+
+def test_roms_hold_the_quantized_weights(default_graph, tmp_path):
+    from firmware.fixed import unpack
+    from model.store import load_model
+
+    build(default_graph, {'fire2_expand3x3': {'pe': 4, 'simd': 8}}, tmp_path)
+    layer = load_model(load_config()['model']).get_layer('fire2_expand3x3')
+    kernel = layer.quantized_weights()[0] * 2**layer.weight_fmt.frac  # (ky, kx, c_in, c_out)
+    words = [int(w, 16) for w in (tmp_path / 'rom' / 'fire2_expand3x3_w.mem').read_text().split()]
+    n = kernel.shape[0] * kernel.shape[1] * kernel.shape[2]
+    assert len(words) == (16 // 4) * (n // 8)
+    # word nf*(N/simd) + sf, lane p*simd + s: output nf*pe + p, window element sf*simd + s
+    first = unpack(words[1], 32, layer.weight_fmt.width, True)
+    np.testing.assert_array_equal(first[:8], kernel.reshape(n, -1)[8:16, 0])
+    np.testing.assert_array_equal(first[8:16], kernel.reshape(n, -1)[8:16, 1])
+
+
+def test_folding_errors(default_graph, tmp_path):
+    with pytest.raises(GraphError, match=r'fire2_squeeze: simd=5 does not divide 32; choose one of \[1, 2, 4, 8, 16, 32\]'):
+        build(default_graph, {'fire2_squeeze': {'pe': 1, 'simd': 5}}, tmp_path)
+    with pytest.raises(GraphError, match="not convolutions of this model: \\['fire9_squeeze'\\]"):
+        build(default_graph, {'fire9_squeeze': {'pe': 1, 'simd': 1}}, tmp_path)
+    bad = tmp_path / 'folding.yaml'
+    bad.write_text('conv1: {pe: 2, lanes: 3}\n')
+    with pytest.raises(GraphError, match='expected a mapping with keys pe and simd'):
+        load_folding(bad)
+    with pytest.raises(GraphError, match='folding file not found'):
+        load_folding(tmp_path / 'missing.yaml')
+
+
+def test_generator_cli_writes_nothing_on_error(tmp_path, capsys):
+    from firmware import generate
+
+    config = tmp_path / 'config.yaml'
+    folding = tmp_path / 'folding.yaml'
+    folding.write_text('conv1: {pe: 3, simd: 9}\n')
+    text = (runner.ROOT / 'hls' / 'config.yaml').read_text().replace('firmware/folding.yaml', str(folding))
+    config.write_text(text)
+    assert generate.main(['--config', str(config), '--out', str(tmp_path / 'rtl')]) == 2
+    assert 'conv1: pe=3 does not divide 32' in capsys.readouterr().err
+    assert not (tmp_path / 'rtl').exists()
