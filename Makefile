@@ -5,17 +5,18 @@ PY := $(VENV)/bin/python
 READY := $(VENV)/.ready
 IMAGES ?=
 CONFIG ?= hls/config.yaml
+BOARD ?= pynq-z2
 # CI runs the slow end-to-end cases too; the local loop skips them
 PYTEST_SELECT ?= $(if $(CI),,-m "not slow")
 
 export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: help setup csim sim train test test-all clean
+.PHONY: help setup csim sim synth bitstream train test test-all clean
 
 help:  ## list the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
-	@echo "  variables: IMAGES=N (first N test images), CONFIG=path (design point), SIM=verilator|icarus"
+	@echo "  variables: IMAGES=N (first N test images), CONFIG=path (design point), SIM=verilator|icarus, BOARD=pynq-z2|zcu102|alveo-u50|..."
 
 setup: $(READY)  ## create .venv with the pinned packages and install the dataset
 
@@ -28,6 +29,12 @@ csim: $(READY)  ## convert the shipped model with hls4ml, compile, run the C sim
 
 sim: $(READY)  ## generate the RTL from the same graph and simulate it (cocotb) bit-exact vs csim
 	$(PY) -m sim.run_network --config $(CONFIG) --images $(or $(IMAGES),100) $(if $(SIM),--sim $(SIM))
+
+synth: $(READY)  ## open synthesis (Yosys) for BOARD, utilization and fit, vendor projects
+	$(PY) -m firmware.synth --board $(BOARD) --config $(CONFIG)
+
+bitstream: $(READY)  ## synth, then the Vivado bitstream (needs vivado on PATH)
+	$(PY) -m firmware.synth --board $(BOARD) --config $(CONFIG) --bitstream
 
 train: $(READY)  ## retrain the shipped default model (float, then 8-bit QAT) into model/default
 	$(PY) -m model.train --out model/default

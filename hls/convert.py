@@ -138,6 +138,8 @@ def convert(qmodel, config, output_dir=None):
     """The hls4ml ModelGraph of a quantized model, its project written to output_dir."""
     import hls4ml
 
+    # the accelerator backend wraps the design for a board (AXI stream, DMA, block design)
+    board = {'board': config['board']} if config['backend'] == 'VivadoAccelerator' else {}
     return hls4ml.converters.convert_from_keras_model(
         plain_model(qmodel),
         hls_config=hls_config(qmodel, config),
@@ -146,6 +148,7 @@ def convert(qmodel, config, output_dir=None):
         part=config['part'],
         clock_period=config['clock_period_ns'],
         io_type=config['io_type'],
+        **board,
     )
 
 

@@ -1,0 +1,72 @@
+"""PYNQ driver of the SqueezeNet accelerator: images in, logits out, through the AXI DMA.
+
+On the board, next to squeezenet.bit, squeezenet.hwh and manifest.json (from `make synth`):
+
+    from pynq_driver import Accelerator
+    accel = Accelerator('squeezenet.bit', 'manifest.json')
+    logits = accel.predict(images)          # images: (N, H, W, C) uint8 pixels
+    classes = logits.argmax(axis=1)         # softmax/argmax run here, on the host
+
+encode/decode are plain numpy, so they are tested off the board against the RTL's stream format.
+"""
+import json
+import time
+
+import numpy as np
+
+
+def load_manifest(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def encode(images, manifest):
+    """uint8 images (N, H, W, C) of raw pixels -> the MM2S byte stream: one beat per pixel."""
+    spec = manifest['input']
+    if spec['frac'] != 8 or spec['format'].startswith('ap_fixed'):
+        raise ValueError(f"the driver sends raw 8-bit pixels; the input format is {spec['format']}")
+    images = np.asarray(images)
+    if images.ndim == 3:
+        images = images[..., None]
+    if tuple(images.shape[1:]) != tuple(spec['shape']) or images.dtype != np.uint8:
+        raise ValueError(f"expected uint8 images of shape (N, {', '.join(map(str, spec['shape']))}), got {images.dtype} {images.shape}")
+    lane_bytes, beat_bytes = spec['lane_bits'] // 8, spec['beat_bits'] // 8
+    pixels = images.reshape(len(images), -1, images.shape[-1])
+    beats = np.zeros((*pixels.shape[:2], beat_bytes), dtype=np.uint8)
+    beats[..., 0 : pixels.shape[-1] * lane_bytes : lane_bytes] = pixels
+    return beats.reshape(-1)
+
+
+def decode(buffer, manifest, count):
+    """The S2MM bytes of `count` images -> logits (count, classes) as floats."""
+    spec = manifest['output']
+    lane_bytes, beat_bytes = spec['lane_bits'] // 8, spec['beat_bits'] // 8
+    classes = spec['shape'][-1]
+    dtype = np.dtype(f"{'<i' if spec['signed'] else '<u'}{lane_bytes}")
+    beats = np.asarray(buffer, dtype=np.uint8)[: count * beat_bytes].reshape(count, beat_bytes)
+    lanes = beats[:, : classes * lane_bytes].copy().view(dtype).reshape(count, classes)
+    return lanes.astype(np.float64) / 2.0 ** spec['frac']
+
+
+class Accelerator:
+    def __init__(self, bitfile, manifest):
+        from pynq import Overlay
+
+        self.overlay = Overlay(bitfile)
+        self.dma = self.overlay.dma
+        self.manifest = load_manifest(manifest)
+
+    def predict(self, images):
+        from pynq import allocate
+
+        stream = encode(images, self.manifest)
+        out_bytes = len(images) * self.manifest['output']['beat_bits'] // 8
+        with allocate(shape=stream.shape, dtype=np.uint8) as src, allocate(shape=(out_bytes,), dtype=np.uint8) as dst:
+            src[:] = stream
+            started = time.time()
+            self.dma.recvchannel.transfer(dst)
+            self.dma.sendchannel.transfer(src)
+            self.dma.sendchannel.wait()
+            self.dma.recvchannel.wait()
+            self.seconds = time.time() - started
+            return decode(np.array(dst), self.manifest, len(images))
