@@ -12,7 +12,7 @@ PYTEST_SELECT ?= $(if $(CI),,-m "not slow")
 export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: help setup csim sim synth bitstream train test test-all clean
+.PHONY: help setup csim sim synth bitstream train tables bench test test-all clean
 
 help:  ## list the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -38,6 +38,12 @@ bitstream: $(READY)  ## synth, then the Vivado bitstream (needs vivado on PATH)
 
 train: $(READY)  ## retrain the shipped default model (float, then 8-bit QAT) into model/default
 	$(PY) -m model.train --out model/default
+
+tables: $(READY)  ## retrain every design point of the compression and variants tables (~35 min)
+	$(PY) -m model.tables
+
+bench: $(READY)  ## report: the compression and variants tables, RTL and synthesis figures, plots
+	$(PY) -m bench.report $(if $(IMAGES),--images $(IMAGES))
 
 test: $(READY)  ## run the tests (the slow end-to-end ones too when CI is set)
 	$(PY) -m pytest $(PYTEST_SELECT)

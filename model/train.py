@@ -13,6 +13,7 @@ import json
 import math
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -31,7 +32,7 @@ def linear_decay(lr, steps):
     return keras.optimizers.schedules.PolynomialDecay(lr, steps, end_learning_rate=0.0, power=1.0)
 
 
-def fit(model, x, y, epochs, lr, batch_size, validation):
+def fit(model, x, y, epochs, lr, batch_size, validation, callbacks=()):
     """Adam with a learning rate falling linearly to zero over the run; Keras progress bars."""
     import keras
 
@@ -42,7 +43,7 @@ def fit(model, x, y, epochs, lr, batch_size, validation):
         metrics=['accuracy'],
     )
     return model.fit(
-        x, y, batch_size=batch_size, epochs=epochs, validation_data=validation,
+        x, y, batch_size=batch_size, epochs=epochs, validation_data=validation, callbacks=list(callbacks),
         verbose=1 if sys.stdout.isatty() else 2,  # progress bars on a terminal, a line per epoch in logs
     ).history
 
@@ -116,31 +117,28 @@ def accuracy(model, x, y):
     return float(np.mean(np.argmax(logits, axis=1) == y))
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--out', default='model/default', help='output folder (replaced only on success)')
-    parser.add_argument('--bypass', default='vanilla', choices=('vanilla', 'simple', 'complex'))
-    parser.add_argument('--epochs', type=int, default=20, help='float training epochs')
-    parser.add_argument('--qat-epochs', type=int, default=5, help='quantization-aware epochs')
-    parser.add_argument('--bits', type=int, default=8, help='weight and activation bits')
-    parser.add_argument('--lr', type=float, default=1e-2, help='initial learning rate (QAT starts at a tenth)')
-    parser.add_argument('--batch-size', type=int, default=128)
-    parser.add_argument('--train-images', type=int, default=None, help='use only the first N training images')
-    parser.add_argument('--seed', type=int, default=1)
-    args = parser.parse_args(argv)
+def train(out, build=DEFAULT, epochs=20, qat_epochs=5, bits=8, lr=1e-2, batch_size=128, prune=0.0,
+          float_model=None, train_images=None, seed=1):
+    """Train one design point into the folder `out` (replaced only on success).
 
+    float_model: a trained float model to start from instead of training one (its build is used).
+    prune: fraction of each layer's kernel weights removed by magnitude, then retrained for
+        `epochs` epochs (float) and kept at zero through QAT.
+    """
     import keras
 
-    keras.utils.set_random_seed(args.seed)
+    from model import compress
+    from model.store import load_model
+
+    keras.utils.set_random_seed(seed)
     images, labels = data.load('train')
-    images, labels = images[: args.train_images], labels[: args.train_images]
+    images, labels = images[:train_images], labels[:train_images]
     test_images, test_labels = data.load('test')
     x, x_test = data.to_input(images), data.to_input(test_images)
-    build = dict(DEFAULT, bypass=args.bypass)
     validation = (x_test, test_labels)
 
-    with atomic_dir(args.out) as out:
-        log_csv, log_txt = out / 'train_log.csv', out / 'train_log.txt'
+    with atomic_dir(out) as tmp:
+        log_csv, log_txt = tmp / 'train_log.csv', tmp / 'train_log.txt'
         lines = []
 
         def say(line):
@@ -148,26 +146,59 @@ def main(argv=None):
             lines.append(line)
             log_txt.write_text('\n'.join(lines) + '\n')
 
-        say(f'squeezenet {args.bypass}: {len(x)} training images, {args.epochs} float + {args.qat_epochs} QAT epochs')
         start = time.time()
-        float_model = squeezenet(**build)
-        say(f'parameters: {float_model.count_params()}')
-        append_log(log_csv, 'float', fit(float_model, x, labels, args.epochs, args.lr, args.batch_size, validation))
-        float_acc = accuracy(float_model, x_test, test_labels)
+        if float_model is None:
+            say(f'squeezenet {build["bypass"]}: {len(x)} training images, {epochs} float + {qat_epochs} QAT epochs')
+            model = squeezenet(**build)
+            say(f'parameters: {model.count_params()}')
+            append_log(log_csv, 'float', fit(model, x, labels, epochs, lr, batch_size, validation))
+        else:
+            say(f'starting from {float_model}')
+            build = json.loads((Path(float_model).parent / 'build.json').read_text())['build']
+            model = load_model(float_model)
+        callbacks = []
+        if prune:
+            masks = compress.magnitude_masks(model, prune)
+            compress.apply_masks(model, masks)
+            callbacks = [compress.keep_pruned(masks)]
+            say(f'pruned {prune:.0%} of each kernel: top-1 {accuracy(model, x_test, test_labels):.4f}')
+            if epochs:
+                append_log(log_csv, 'prune', fit(model, x, labels, epochs, lr / 10, batch_size, validation, callbacks))
+        float_acc = accuracy(model, x_test, test_labels)
         say(f'float top-1 (test): {float_acc:.4f}  [{time.time() - start:.0f} s]')
 
-        formats = calibrate(float_model, x[:2000], args.bits, args.bits)
-        qmodel = quantized_twin(float_model, build, formats)
-        say(f'{args.bits}-bit before QAT top-1: {accuracy(qmodel, x_test, test_labels):.4f}')
-        append_log(log_csv, 'qat', fit(qmodel, x, labels, args.qat_epochs, args.lr / 10, args.batch_size, validation))
+        formats = calibrate(model, x[:2000], bits, bits)
+        qmodel = quantized_twin(model, build, formats)
+        say(f'{bits}-bit before QAT top-1: {accuracy(qmodel, x_test, test_labels):.4f}')
+        append_log(log_csv, 'qat', fit(qmodel, x, labels, qat_epochs, lr / 10, batch_size, validation, callbacks))
         q_acc = accuracy(qmodel, x_test, test_labels)
-        say(f'{args.bits}-bit QAT top-1 (test): {q_acc:.4f}  [{time.time() - start:.0f} s]')
+        say(f'{bits}-bit QAT top-1 (test): {q_acc:.4f}  [{time.time() - start:.0f} s]')
 
-        save_model(float_model, out / 'float.keras')
-        save_model(qmodel, out / 'quantized.keras')
-        (out / 'build.json').write_text(
-            json.dumps(dict(build=build, bits=args.bits, float_top1=float_acc, quantized_top1=q_acc), indent=2) + '\n'
-        )
+        save_model(model, tmp / 'float.keras')
+        save_model(qmodel, tmp / 'quantized.keras')
+        summary = dict(build=build, bits=bits, prune=prune, float_top1=float_acc, quantized_top1=q_acc)
+        (tmp / 'build.json').write_text(json.dumps(summary, indent=2) + '\n')
+    return summary
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--out', default='model/default', help='output folder (replaced only on success)')
+    parser.add_argument('--bypass', default='vanilla', choices=('vanilla', 'simple', 'complex'))
+    parser.add_argument('--epochs', type=int, default=20, help='float training (or pruning retraining) epochs')
+    parser.add_argument('--qat-epochs', type=int, default=5, help='quantization-aware epochs')
+    parser.add_argument('--bits', type=int, default=8, help='weight and activation bits')
+    parser.add_argument('--prune', type=float, default=0.0, help='fraction of kernel weights to prune (0: none)')
+    parser.add_argument('--float-model', default=None, help='start from this trained float model (skips float training)')
+    parser.add_argument('--lr', type=float, default=1e-2, help='initial learning rate (QAT starts at a tenth)')
+    parser.add_argument('--batch-size', type=int, default=128)
+    parser.add_argument('--train-images', type=int, default=None, help='use only the first N training images')
+    parser.add_argument('--seed', type=int, default=1)
+    args = parser.parse_args(argv)
+    train(
+        args.out, dict(DEFAULT, bypass=args.bypass), args.epochs, args.qat_epochs, args.bits, args.lr, args.batch_size,
+        args.prune, args.float_model, args.train_images, args.seed,
+    )  # fmt: skip
     return 0
 
 

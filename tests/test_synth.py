@@ -31,7 +31,7 @@ def test_unknown_board_lists_the_boards_and_writes_nothing(tmp_path, capsys):
 
 
 STAT = r"""
-=== $paramod$abc\\conv2d ===
+=== $paramod$abc\conv2d ===
 
    Number of wires:                 10
    Number of cells:                 12
@@ -44,7 +44,7 @@ STAT = r"""
 === squeezenet_top ===
 
    Number of cells:                  4
-     $paramod$abc\\conv2d           2
+     $paramod$abc\conv2d           2
      IBUF                            3
      LUT2                            5
 
@@ -53,8 +53,8 @@ STAT = r"""
    squeezenet_top                    1
 """
 CELLS = r"""
-  cell $paramod$abc\\conv2d \\conv1
-  cell $paramod$abc\\conv2d \\conv2
+  cell $paramod$abc\conv2d \conv1
+  cell $paramod$abc\conv2d \conv2
   cell IBUF $iopadmap$x
 """
 

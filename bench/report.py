@@ -1,0 +1,305 @@
+"""`make bench`: the paper's two tables on the shipped dataset, and the hardware, measured now.
+
+    python -m bench.report [--images 1000] [--out build/bench]
+
+Uses the trained design points (model/default, model/results/*, from `make train` and
+`make tables`). For each fixed-point point: top-1 of its exact Keras twin on all 10,000 test
+images, and the C simulation (hls4ml, g++) on the first --images of them, which must agree bit
+for bit, so the table's fixed-point accuracies are the hardware's. For the default design: RTL
+simulation (cycles per image, multiplier activity) and open synthesis (resources per layer).
+Writes report.md, results.json and PNG plots into --out.
+"""
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / 'model' / 'results'
+DEFAULT = ROOT / 'model' / 'default'
+# (row label, folder, fixed point?) of the compression table, smallest change first
+COMPRESSION = [
+    ('AlexNet-style, float32', RESULTS / 'alexnet', False),
+    ('SqueezeNet, float32', DEFAULT, False),
+    ('SqueezeNet, 8-bit', DEFAULT, True),
+    ('SqueezeNet, 6-bit', RESULTS / 'q6', True),
+    ('SqueezeNet, 4-bit', RESULTS / 'q4', True),
+    ('SqueezeNet, pruned 50% + 8-bit (Deep Compression)', RESULTS / 'pruned-q8', True),
+    ('SqueezeNet, pruned 50% + 6-bit (Deep Compression)', RESULTS / 'pruned-q6', True),
+]
+VARIANTS = [('vanilla', DEFAULT), ('simple bypass', RESULTS / 'simple'), ('complex bypass', RESULTS / 'complex')]
+
+
+def step(message):
+    print(f'[{time.strftime("%H:%M:%S")}] {message}', flush=True)
+
+
+def top1(logits, labels):
+    return float(np.mean(np.argmax(logits, axis=1) == labels))
+
+
+class Evaluator:
+    """Accuracy, size and csim of design points, each model evaluated once."""
+
+    def __init__(self, config, images, labels, csim_images, work):
+        from model import data
+
+        self.config, self.labels, self.work = config, labels, work
+        self.x = data.to_input(images)
+        self.n_csim = csim_images
+        self.cache = {}
+        self.timings = []
+
+    def float_point(self, folder):
+        from model.compress import size_report
+        from model.store import load_model
+
+        key = (folder, False)
+        if key not in self.cache:
+            model = load_model(folder / 'float.keras')
+            logits = model.predict(self.x, verbose=0, batch_size=500)
+            self.cache[key] = dict(top1=top1(logits, self.labels), **size_report(model))
+        return self.cache[key]
+
+    def fixed_point(self, folder):
+        from hls.convert import convert
+        from model.compress import size_report
+        from model.quant import exact
+        from model.store import load_model
+
+        key = (folder, True)
+        if key not in self.cache:
+            qmodel = load_model(folder / 'quantized.keras')
+            x = self.x.astype(np.float64)
+            twin = exact(qmodel).predict(x, verbose=0, batch_size=500)
+            started = time.time()
+            graph = convert(qmodel, self.config, self.work / 'hls' / folder.name)
+            graph.compile()
+            compiled = time.time()
+            n = self.n_csim
+            csim = np.asarray(graph.predict(np.ascontiguousarray(x[:n])), dtype=np.float64).reshape(n, -1)
+            self.timings.append(dict(point=folder.name, compile_s=compiled - started, csim_s=time.time() - compiled, images=n))
+            self.cache[key] = dict(
+                top1=top1(twin, self.labels), csim_top1=top1(csim, self.labels[:n]), csim_images=n,
+                csim_differ=int(np.sum(np.any(csim != twin[:n], axis=1))), twin_logits=twin, **size_report(qmodel),
+            )  # fmt: skip
+        return self.cache[key]
+
+
+def compression_table(ev):
+    rows = []
+    alexnet = ev.float_point(RESULTS / 'alexnet')
+    squeeze = ev.float_point(DEFAULT)
+    for label, folder, fixed in COMPRESSION:
+        r = ev.fixed_point(folder) if fixed else ev.float_point(folder)
+        size = min(r['dense_bytes'], r['sparse_bytes']) if 'pruned' in label else r['dense_bytes']
+        rows.append(dict(
+            point=label, params=r['params'], nonzero=r['nonzero'], bits=r['bits'], dense_kb=r['dense_bytes'] / 1024,
+            compressed_kb=size / 1024, vs_float=squeeze['dense_bytes'] / size, vs_alexnet=alexnet['dense_bytes'] / size,
+            top1=r['top1'], csim_top1=r.get('csim_top1'), csim_differ=r.get('csim_differ'), csim_images=r.get('csim_images'),
+        ))  # fmt: skip
+    return rows
+
+
+def variants_table(ev):
+    rows = []
+    for label, folder in VARIANTS:
+        f, q = ev.float_point(folder), ev.fixed_point(folder)
+        rows.append(dict(
+            variant=label, params=f['params'], kb_8bit=q['dense_bytes'] / 1024, float_top1=f['top1'], top1_8bit=q['top1'],
+            csim_top1=q['csim_top1'], csim_differ=q['csim_differ'], csim_images=q['csim_images'],
+        ))  # fmt: skip
+    return rows
+
+
+def hardware(config, work, images):
+    """RTL simulation and open synthesis of the default design."""
+    from firmware import synth
+    from firmware.generate import load_folding
+    from model import data
+    from model.store import load_model
+    from sim import runner
+    from sim.run_network import simulate, timing
+
+    x = data.to_input(images).astype(np.float64)
+    sim = runner.simulator()
+    r = simulate(load_model(config['model']), config, load_folding(config['folding']), x, work / 'rtl_sim', sim, log=step)
+    interval, latency = timing(r['arrivals'])
+    manifest = r['manifest']
+    busy = {
+        layer['name']: layer['cycles'] / interval for layer in manifest['layers'] if layer['multipliers']
+    }  # a conv's multipliers work `cycles` (its schedule) of every `interval`
+    mults = {layer['name']: layer['multipliers'] for layer in manifest['layers'] if layer['multipliers']}
+    # `cycles` of a conv2d also counts window gathering; the multipliers run (outputs/PE)*(fan-in/SIMD) per pixel
+    for layer in manifest['layers']:
+        if layer['module'] == 'conv2d':
+            p = layer['params']
+            oh = (p['H'] + p['PAD_T'] + p['PAD_B'] - p['K']) // p['S'] + 1
+            ow = (p['W'] + p['PAD_L'] + p['PAD_R'] - p['K']) // p['S'] + 1
+            busy[layer['name']] = oh * ow * (p['C_OUT'] // p['PE']) * (p['K'] ** 2 * p['C_IN'] // p['SIMD']) / interval
+    overall = sum(busy[n] * mults[n] for n in busy) / sum(mults.values())
+
+    step('yosys: open synthesis of the default design')
+    board = synth.load_board(config['board'])
+    ctx = dict(board=board, config=config, out=work / 'synth', bitstream=False, say=lambda m: None)
+    ctx['out'].mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    for name, fn in synth.STEPS[:3]:  # generate, yosys, report
+        fn(ctx)
+    synth_s = time.time() - started
+    util = json.loads((ctx['out'] / 'utilization.json').read_text())
+    differ = int(np.sum(np.any(r['rtl'] != r['csim'], axis=1)))
+    return dict(
+        interval=interval, latency=latency, images_per_s=100e6 / interval, rtl_images=len(x), rtl_differ=differ,
+        rtl_cycles_per_s=r['cycles'] / r['seconds'], rtl_seconds=r['seconds'], simulator=sim, busy=busy,
+        busy_overall=overall, multipliers=manifest['multipliers'], utilization=util, synth_s=synth_s, board=board,
+    )  # fmt: skip
+
+
+def plots(out, compression, variants, hw, confusion):
+    import matplotlib
+
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    files = {}
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    dense = [r for r in compression if r['point'].startswith('SqueezeNet') and 'pruned' not in r['point']]
+    pruned = [r for r in compression if 'pruned' in r['point']]
+    ax.plot([r['bits'] for r in dense], [r['top1'] for r in dense], 'o-', label='SqueezeNet')
+    ax.plot([r['bits'] for r in pruned], [r['top1'] for r in pruned], 's--', label='pruned 50%')
+    ax.set(xlabel='bits per weight and activation', ylabel='top-1 (test)', title='Accuracy against bits')
+    ax.set_xscale('log', base=2)
+    ax.set_xticks([4, 6, 8, 32], ['4', '6', '8', '32'])
+    ax.legend()
+    files['accuracy_vs_bits'] = 'accuracy_vs_bits.png'
+    fig.tight_layout(), fig.savefig(out / files['accuracy_vs_bits'], dpi=120), plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(5.5, 3.5))
+    for r in compression:
+        ax.scatter(r['compressed_kb'], r['top1'])
+        ax.annotate(r['point'].replace('SqueezeNet, ', '').replace(' (Deep Compression)', ''), (r['compressed_kb'], r['top1']), fontsize=7)
+    ax.set(xscale='log', xlabel='model size (KB)', ylabel='top-1 (test)', title='Size against accuracy')
+    files['size_vs_accuracy'] = 'size_vs_accuracy.png'
+    fig.tight_layout(), fig.savefig(out / files['size_vs_accuracy'], dpi=120), plt.close(fig)
+
+    layers = {k: v for k, v in hw['utilization']['per_layer'].items() if k not in ('total', '(top glue)') and v['LUT'] > 0}
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4.5), sharey=True)
+    names = list(layers)
+    for ax, resource in zip(axes, ('LUT', 'DSP')):
+        ax.barh(names, [layers[n][resource] for n in names])
+        ax.set(xlabel=resource, title=f'{resource} per layer')
+    axes[0].tick_params(axis='y', labelsize=7)
+    files['resources_per_layer'] = 'resources_per_layer.png'
+    fig.tight_layout(), fig.savefig(out / files['resources_per_layer'], dpi=120), plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(4.5, 4))
+    ax.imshow(confusion, cmap='Blues')
+    for (i, j), v in np.ndenumerate(confusion):
+        ax.text(j, i, str(v), ha='center', va='center', fontsize=6, color='white' if v > confusion.max() / 2 else 'black')
+    ax.set(xlabel='predicted', ylabel='true', title='Confusion, default 8-bit design', xticks=range(10), yticks=range(10))
+    files['confusion'] = 'confusion.png'
+    fig.tight_layout(), fig.savefig(out / files['confusion'], dpi=120), plt.close(fig)
+    return files
+
+
+def fmt_acc(v):
+    return '' if v is None else f'{v:.4f}'
+
+
+def markdown(compression, variants, hw, timings, files, n_test, seconds):
+    lines = ['# SqueezeNet on the PYNQ-Z2: benchmark report', '',
+             f'Fashion-MNIST test set ({n_test:,} images). Every number below was measured by this run of `make bench`.', '',
+             '## Compression (the paper\'s Deep Compression table)', '',
+             '| design point | parameters | non-zero | bits | dense KB | compressed KB | x smaller than float SqueezeNet | x smaller than AlexNet-style | top-1 | csim top-1 | csim images differing |',
+             '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|']  # fmt: skip
+    for r in compression:
+        csim = f"{fmt_acc(r['csim_top1'])} ({r['csim_images']})" if r['csim_top1'] is not None else '-'
+        differ = '-' if r['csim_differ'] is None else str(r['csim_differ'])
+        lines.append(f"| {r['point']} | {r['params']:,} | {r['nonzero']:,} | {r['bits']} | {r['dense_kb']:.1f} | {r['compressed_kb']:.1f} "
+                     f"| {r['vs_float']:.1f} | {r['vs_alexnet']:.0f} | {r['top1']:.4f} | {csim} | {differ} |")  # fmt: skip
+    lines += ['', 'Compressed KB: pruned points are stored sparse (value plus a 4-bit relative index, fillers for '
+              'gaps beyond 15), the others dense. Weight sharing and Huffman coding are not applied. Top-1 of a '
+              'fixed-point point is its exact Keras twin on the whole test set; csim top-1 is the hls4ml C '
+              'simulation on the first images (count in brackets), which must differ from the twin in no bit.', '',
+              '## Variants (the paper\'s bypass table)', '',
+              '| variant | parameters | 8-bit KB | float top-1 | 8-bit top-1 | csim top-1 | csim images differing |',
+              '|---|---:|---:|---:|---:|---:|---:|']  # fmt: skip
+    for r in variants:
+        lines.append(f"| {r['variant']} | {r['params']:,} | {r['kb_8bit']:.1f} | {r['float_top1']:.4f} | {r['top1_8bit']:.4f} "
+                     f"| {fmt_acc(r['csim_top1'])} ({r['csim_images']}) | {r['csim_differ']} |")  # fmt: skip
+    util, board = hw['utilization'], hw['board']
+    total, share = util['per_layer']['total'], util['share']
+    lines += ['', '## Hardware: the default design (model/default, firmware/folding.yaml)', '',
+              f"- RTL simulation ({hw['simulator']}, {hw['rtl_images']} images back to back, the first timed without stalls, "
+              f"then random idle and backpressure): {hw['rtl_differ']} images differ from csim in any bit",
+              f"- cycles per image (interval): {hw['interval']:,}; latency of the first image: {hw['latency']:,} cycles",
+              f"- images/s at 100 MHz: {hw['images_per_s']:,.0f}",
+              f"- multipliers: {hw['multipliers']}; busy {hw['busy_overall']:.0%} of the cycles on average (from the schedule at the measured interval)",
+              f"- open synthesis (Yosys synth_xilinx, {board['part']}): LUT {total['LUT']:,.0f} ({share['LUT']:.1%}), "
+              f"FF {total['FF']:,.0f} ({share['FF']:.1%}), DSP {total['DSP']:,.0f} ({share['DSP']:.1%}), "
+              f"BRAM36 {total['BRAM36']:.1f} ({share['BRAM36']:.1%}); fits: {'yes' if util['fits'] else 'NO'}", '',
+              '| layer | LUT | FF | DSP | BRAM36 | multipliers busy |', '|---|---:|---:|---:|---:|---:|']  # fmt: skip
+    for name, used in util['per_layer'].items():
+        busy = f"{hw['busy'][name]:.0%}" if name in hw['busy'] else ''
+        lines.append(f"| {name} | {used['LUT']:,.0f} | {used['FF']:,.0f} | {used['DSP']:,.0f} | {used['BRAM36']:.1f} | {busy} |")
+    lines += ['', '## Flow timings', '', '| step | seconds | rate |', '|---|---:|---:|']
+    for t in timings:
+        lines.append(f"| csim {t['point']}: compile | {t['compile_s']:.1f} | |")
+        lines.append(f"| csim {t['point']}: {t['images']} images | {t['csim_s']:.1f} | {t['images'] / t['csim_s']:.0f} images/s |")
+    lines.append(f"| RTL simulation, {hw['rtl_images']} images | {hw['rtl_seconds']:.1f} | {hw['rtl_cycles_per_s']:,.0f} cycles/s |")
+    lines.append(f"| Yosys synth_xilinx (with RTL generation) | {hw['synth_s']:.1f} | |")
+    lines.append(f'| whole report | {seconds:.0f} | |')
+    lines += ['', '## Plots', ''] + [f'![{name}]({path})' for name, path in files.items()] + ['']
+    return '\n'.join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--images', type=int, default=1000, help='test images per C simulation (default 1000)')
+    parser.add_argument('--rtl-images', type=int, default=10, help='test images through the RTL simulation')
+    parser.add_argument('--out', default=str(ROOT / 'build' / 'bench'), help='report folder (replaced on success)')
+    args = parser.parse_args(argv)
+    started = time.time()
+    os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+
+    from hls.convert import load_config
+    from model import data
+    from model.store import atomic_dir
+
+    folders = {f for _, f, _ in COMPRESSION} | {f for _, f in VARIANTS}
+    missing = sorted(str(f) for f in folders if not (f / 'build.json').exists())
+    if missing:
+        print(f'error: design points not trained: {missing}; run `make tables`', file=sys.stderr)
+        return 2
+    config = load_config()
+    images, labels = data.load('test')
+    with atomic_dir(args.out) as out:
+        ev = Evaluator(config, images, labels, args.images, out / 'work')
+        step('compression table: evaluating and running the C simulation of each point')
+        compression = compression_table(ev)
+        step('variants table')
+        variants = variants_table(ev)
+        step('hardware: RTL simulation of the default design')
+        hw = hardware(config, out / 'work', images[: args.rtl_images])
+        default = ev.fixed_point(DEFAULT)
+        confusion = np.zeros((10, 10), dtype=int)
+        np.add.at(confusion, (labels, default['twin_logits'].argmax(1)), 1)
+        files = plots(out, compression, variants, hw, confusion)
+        report = markdown(compression, variants, hw, ev.timings, files, len(labels), time.time() - started)
+        (out / 'report.md').write_text(report)
+        results = dict(compression=compression, variants=variants, hardware={k: v for k, v in hw.items() if k != 'board'}, timings=ev.timings)
+        (out / 'results.json').write_text(json.dumps(results, indent=1, default=float) + '\n')
+        shutil.rmtree(out / 'work')  # hls4ml projects and simulator builds: large, and rebuilt each run
+    print(report)
+    print(f'\nreport: {Path(args.out) / "report.md"}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
