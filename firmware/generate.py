@@ -22,6 +22,7 @@ import yaml
 
 from firmware.fixed import divider
 from firmware.rom import bias_words, weight_words, write_mem
+from hls.convert import graph_format
 
 ROOT = Path(__file__).resolve().parent.parent
 TOP = 'squeezenet_top'
@@ -84,8 +85,6 @@ def raw(values, fmt, what):
 
 def read_graph(graph):
     """Tensors and nodes of an hls4ml ModelGraph (io_stream), in graph order."""
-    from hls.convert import graph_format
-
     tensors, nodes = {}, []
     for layer in graph.get_layers():
         kind = layer.class_name
@@ -100,7 +99,7 @@ def read_graph(graph):
             pads = {p: layer.get_attr(a) for p, a in zip(PADS, ('pad_top', 'pad_left', 'pad_bottom', 'pad_right'))}
             nodes.append(Node(layer.name, 'zero_padding', ins, outs, pads))
         elif kind in ('Conv2D', 'PointwiseConv2D'):
-            nodes.append(conv_node(layer, tensors, ins, outs, graph_format))
+            nodes.append(conv_node(layer, tensors, ins, outs))
         elif kind == 'Activation':
             if layer.get_attr('activation') != 'relu':
                 raise GraphError(f'{layer.name}: activation {layer.get_attr("activation")!r} is not supported (relu is)')
@@ -137,7 +136,7 @@ def read_graph(graph):
     return tensors, nodes
 
 
-def conv_node(layer, tensors, ins, outs, graph_format):
+def conv_node(layer, tensors, ins, outs):
     types = {k: graph_format(layer.types[f'{k}_t'].precision) for k in ('weight', 'bias', 'accum')}
     acc = types['accum']
     if acc.rounding != 'TRN' or acc.saturation != 'WRAP':

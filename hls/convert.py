@@ -6,6 +6,7 @@ computes with. Each conv's accumulator is sized by model.quant.accum_format so t
 and the output cast happens where the quantized layer casts: on the ReLU when there is one,
 else on the conv itself.
 """
+import warnings
 from pathlib import Path
 
 import yaml
@@ -140,16 +141,18 @@ def convert(qmodel, config, output_dir=None):
 
     # the accelerator backend wraps the design for a board (AXI stream, DMA, block design)
     board = {'board': config['board']} if config['backend'] == 'VivadoAccelerator' else {}
-    return hls4ml.converters.convert_from_keras_model(
-        plain_model(qmodel),
-        hls_config=hls_config(qmodel, config),
-        output_dir=str(output_dir or config['output_dir']),
-        backend=config['backend'],
-        part=config['part'],
-        clock_period=config['clock_period_ns'],
-        io_type=config['io_type'],
-        **board,
-    )
+    with warnings.catch_warnings():  # hls4ml's pointwise pass warns once per 1x1 conv about its own rename
+        warnings.filterwarnings('ignore', message='Overriding attribute')
+        return hls4ml.converters.convert_from_keras_model(
+            plain_model(qmodel),
+            hls_config=hls_config(qmodel, config),
+            output_dir=str(output_dir or config['output_dir']),
+            backend=config['backend'],
+            part=config['part'],
+            clock_period=config['clock_period_ns'],
+            io_type=config['io_type'],
+            **board,
+        )
 
 
 def graph_format(precision):

@@ -26,11 +26,12 @@ def step(message):
     print(f'[{time.strftime("%H:%M:%S")}] {message}', flush=True)
 
 
-def simulate(qmodel, config, folding, x, out, sim, log=step):
+def simulate(qmodel, config, folding, x, out, sim, log=step, cycle_limit=None):
     """csim and RTL simulation of x (float images) through the quantized model's graph.
 
     Returns dict(csim, rtl: logits (images, classes) as floats; arrivals: cycle of each timed
-    image's logits; cycles: simulated; seconds: simulator wall time; manifest).
+    image's logits; cycles: simulated; seconds: simulator wall time; manifest). With cycle_limit,
+    a simulation that needs more cycles (a deadlock) fails.
     """
     from firmware.fixed import pack, unpack
     from firmware.generate import build
@@ -56,7 +57,7 @@ def simulate(qmodel, config, folding, x, out, sim, log=step):
     runner.run(
         manifest['top'], 'test_network', ROOT / 'sim' / 'network', build_dir=out / sim, sim=sim,
         sources=[out / 'rtl' / f'{manifest["top"]}.v'],
-        env={'NETWORK_IMAGES': str(out / 'images.json'), 'NETWORK_RESULT': str(result_file)},
+        env={'NETWORK_IMAGES': str(out / 'images.json'), 'NETWORK_RESULT': str(result_file), 'NETWORK_CYCLE_LIMIT': str(cycle_limit or 0)},
     )  # fmt: skip
     seconds = time.time() - started
     result = json.loads(result_file.read_text())

@@ -62,6 +62,22 @@ def test_shipped_model_100_images_with_idle_and_backpressure(tmp_path):
     assert interval <= result['manifest']['estimated_interval_cycles'] * 1.2
 
 
+def test_without_the_computed_fifos_the_fire_dataflow_deadlocks(tmp_path, monkeypatch):
+    from firmware import generate
+    from model.store import load_model
+
+    config = load_config()
+    x = data.to_input(data.load('test')[0][:2]).astype(np.float64)
+    qmodel = load_model(config['model'])
+    folding = load_folding(config['folding'])
+    limit = 10 * 11110  # five times what two images need
+    check = simulate(qmodel, config, folding, x, tmp_path / 'with', 'verilator', log=lambda m: None, cycle_limit=limit)
+    np.testing.assert_array_equal(check['rtl'], check['csim'])
+    monkeypatch.setattr(generate, 'buffer', lambda tensors, nodes: nodes)
+    with pytest.raises(AssertionError, match='cocotb tests failed'):
+        simulate(qmodel, config, folding, x, tmp_path / 'without', 'verilator', log=lambda m: None, cycle_limit=limit)
+
+
 @pytest.fixture(scope='module')
 def default_graph(tmp_path_factory):
     from model.store import load_model

@@ -9,7 +9,7 @@ import json
 import os
 
 import cocotb
-from cocotb.triggers import RisingEdge
+from cocotb.triggers import RisingEdge, with_timeout
 from cocotb.utils import get_sim_time
 from cocotbext.axi import AxiStreamFrame
 
@@ -29,6 +29,15 @@ async def stream(tb, images):
 
 @cocotb.test()
 async def run_network(dut):
+    """All images through; with NETWORK_CYCLE_LIMIT set, fail (a deadlock) if they take longer."""
+    limit = int(os.environ.get('NETWORK_CYCLE_LIMIT', 0))
+    if limit:
+        await with_timeout(stream_all(dut), limit * 10, 'ns')
+    else:
+        await stream_all(dut)
+
+
+async def stream_all(dut):
     with open(os.environ['NETWORK_IMAGES']) as f:
         beats = json.load(f)  # per image, one packed beat per pixel
     tb = TB(dut)
