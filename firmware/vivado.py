@@ -31,6 +31,7 @@ def write_project(folder, board, manifest, rtl_dir, clock_period_ns):
 # Writes squeezenet.bit and squeezenet.hwh here (the pair a PYNQ Overlay loads).
 set here [file dirname [file normalize [info script]]]
 create_project squeezenet $here/project -part {board['part']} -force
+set_property board_part {board['board_part']} [current_project]
 add_files -norecurse {{{' '.join(str(s) for s in sources)} {rtl_dir / (manifest['top'] + '.v')}}}
 add_files -norecurse [glob {rtl_dir / 'rom'}/*.mem]
 update_compile_order -fileset sources_1
@@ -54,7 +55,7 @@ apply_bd_automation -rule xilinx.com:bd_rule:axi4 -config {{Slave "/ps/{ps['slav
 apply_bd_automation -rule xilinx.com:bd_rule:clkrst -config {{Clk "/ps/{ps['clock']} ({mhz:g} MHz)" Freq "{mhz:g}"}} [get_bd_pins accelerator/clk]
 # the accelerator's reset is active high: the reset block's peripheral_reset
 set reset_block [get_bd_cells -filter {{VLNV =~ "*proc_sys_reset*"}}]
-delete_bd_objs [get_bd_nets -of_objects [get_bd_pins accelerator/rst]]
+catch {{delete_bd_objs [get_bd_nets -of_objects [get_bd_pins accelerator/rst]]}}
 connect_bd_net [get_bd_pins [lindex $reset_block 0]/peripheral_reset] [get_bd_pins accelerator/rst]
 validate_bd_design
 save_bd_design

@@ -25,8 +25,11 @@ def predict_batched(predict, x, batch, desc):
     from tqdm import tqdm
 
     out = []
-    for start in tqdm(range(0, len(x), batch), desc=desc, unit_scale=batch, unit='img', leave=False):
-        out.append(np.asarray(predict(x[start : start + batch]), dtype=np.float64).reshape(len(x[start : start + batch]), -1))
+    with tqdm(total=len(x), desc=desc, unit='img', leave=False) as bar:
+        for start in range(0, len(x), batch):
+            chunk = x[start : start + batch]
+            out.append(np.asarray(predict(chunk), dtype=np.float64).reshape(len(chunk), -1))
+            bar.update(len(chunk))
     return np.concatenate(out)
 
 

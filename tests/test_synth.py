@@ -87,7 +87,7 @@ def test_vivado_script_names_the_board_part(board, tmp_path):
     spec = synth.load_board(board)
     manifest = {'top': 'squeezenet_top', 'input': {'beat_bits': 8}, 'output': {'beat_bits': 256}}
     tcl = vivado.write_project(tmp_path, spec, manifest, tmp_path / 'rtl', 10).read_text()
-    assert f'-part {spec["part"]}' in tcl
+    assert f'-part {spec["part"]}' in tcl and f'board_part {spec["board_part"]}' in tcl
     assert 'create_bd_cell -type module -reference squeezenet_top accelerator' in tcl
     assert 'c_s_axis_s2mm_tdata_width {256}' in tcl and 'write_bitstream' in tcl
 
