@@ -31,7 +31,7 @@ def save_model(model, path):
     """Save weights and architecture only: an optimizer's state would triple the file."""
     import keras
 
-    bare = keras.models.clone_model(model)
+    bare = model.__class__.from_config(model.get_config())  # uncompiled: no optimizer to save
     bare.set_weights(model.get_weights())
     bare.save(path)
 
