@@ -222,7 +222,7 @@ def markdown(compression, variants, hw, timings, files, n_test, seconds):
         csim = f"{fmt_acc(r['csim_top1'])} ({r['csim_images']})" if r['csim_top1'] is not None else '-'
         differ = '-' if r['csim_differ'] is None else str(r['csim_differ'])
         lines.append(f"| {r['point']} | {r['params']:,} | {r['nonzero']:,} | {r['bits']} | {r['dense_kb']:.1f} | {r['compressed_kb']:.1f} "
-                     f"| {r['vs_float']:.1f} | {r['vs_alexnet']:.0f} | {r['top1']:.4f} | {csim} | {differ} |")  # fmt: skip
+                     f"| {r['vs_float']:.2g} | {r['vs_alexnet']:.0f} | {r['top1']:.4f} | {csim} | {differ} |")  # fmt: skip
     lines += ['', 'Compressed KB: pruned points are stored sparse (value plus a 4-bit relative index, fillers for '
               'gaps beyond 15), the others dense. Weight sharing and Huffman coding are not applied. Top-1 of a '
               'fixed-point point is its exact Keras twin on the whole test set; csim top-1 is the hls4ml C '

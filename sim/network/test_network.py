@@ -7,6 +7,7 @@ to NETWORK_RESULT (the images come from NETWORK_IMAGES) for sim/run_network.py t
 """
 import json
 import os
+import time
 
 import cocotb
 from cocotb.triggers import RisingEdge, with_timeout
@@ -41,6 +42,7 @@ async def stream_all(dut):
     with open(os.environ['NETWORK_IMAGES']) as f:
         beats = json.load(f)  # per image, one packed beat per pixel
     tb = TB(dut)
+    started = time.time()
     await tb.reset()
     timed = min(TIMED_IMAGES, len(beats))
     logits, arrivals = [], []
@@ -56,6 +58,6 @@ async def stream_all(dut):
     for _ in range(50):
         await RisingEdge(dut.clk)
     assert tb.sinks['m_axis'].empty(), 'logits beyond the images sent'
-    result = dict(logits=[str(v) for v in logits], arrivals=arrivals, cycles=cycle())
+    result = dict(logits=[str(v) for v in logits], arrivals=arrivals, cycles=cycle(), seconds=time.time() - started)
     with open(os.environ['NETWORK_RESULT'], 'w') as f:
         json.dump(result, f)
