@@ -74,17 +74,20 @@ def run(toplevel, test_module, test_dir, parameters=None, build_dir=None, sim=No
     for path in (str(ROOT), str(test_dir)):
         if path not in sys.path:
             sys.path.insert(0, path)
-    runner.test(
-        hdl_toplevel=toplevel,
-        test_module=test_module,
-        test_dir=build_dir,
-        build_dir=build_dir,
-        results_xml=str(results),
-        parameters=parameters,
-        extra_env=env or {},
-        testcase=testcase,
-        log_file=build_dir / 'sim.log',
-    )
+    try:
+        runner.test(
+            hdl_toplevel=toplevel,
+            test_module=test_module,
+            test_dir=build_dir,
+            build_dir=build_dir,
+            results_xml=str(results),
+            parameters=parameters,
+            extra_env=env or {},
+            testcase=testcase,
+            log_file=build_dir / 'sim.log',
+        )
+    except SystemExit as exit:  # under pytest cocotb exits on a failed test instead of returning
+        raise AssertionError(f'cocotb tests failed in {toplevel} (exit {exit.code}), see {build_dir / "sim.log"}') from None
     tests, failed = get_results(results)
     if failed:
         raise AssertionError(f'{failed} of {tests} cocotb tests failed in {toplevel}, see {build_dir / "sim.log"}')

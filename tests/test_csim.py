@@ -29,7 +29,7 @@ def test_shipped_model_is_bit_exact_with_the_generated_testbench(capsys, tmp_pat
     code, out, _ = run(capsys, '--images', '1000', '--output-dir', str(tmp_path / 'prj'))
     assert code == 0, out
     assert 'images differing (csim vs myproject_test.cpp, any bit): 0' in out
-    top1 = {line.split()[2]: float(line.split()[-1]) for line in out.splitlines() if 'top-1' in line}
+    top1 = {line.split()[1]: float(line.split()[-1]) for line in out.splitlines() if 'top-1' in line}
     assert top1['C'] == top1['quantized'] and top1['float'] > 0.85
 
 
