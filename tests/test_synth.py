@@ -117,3 +117,16 @@ def test_make_synth_default_fits_pynq_z2(tmp_path, capsys):
     assert 'fit on pynq-z2: FITS' in out and 'Vivado is not on PATH' in out
     assert 'xc7z020clg400-1' in (tmp_path / 'hls4ml_accelerator' / 'project.tcl').read_text()
     assert (tmp_path / 'pynq' / 'manifest.json').is_file()
+
+
+def test_report_says_when_the_design_does_not_fit(tmp_path):
+    (tmp_path / 'yosys').mkdir()
+    (tmp_path / 'yosys' / 'stat.txt').write_text(STAT)
+    (tmp_path / 'yosys' / 'top_cells.il').write_text(CELLS)
+    tiny = dict(synth.load_board('pynq-z2'), resources={'LUT': 100, 'FF': 1000, 'DSP': 3, 'BRAM36': 10})
+    said = []
+    ctx = dict(board=tiny, out=tmp_path, say=said.append, manifest={'top': 'squeezenet_top', 'estimated_interval_cycles': 1000},
+               config={'model': Path('m.keras'), 'clock_period_ns': 10})  # fmt: skip
+    synth.step_report(ctx)
+    assert not ctx['fits'] and 'DOES NOT FIT' in said[-1]
+    assert 'conv1' in (tmp_path / 'utilization.txt').read_text()
