@@ -33,6 +33,11 @@ def predict_batched(predict, x, batch, desc):
     return np.concatenate(out)
 
 
+def run_csim(graph, x):
+    """Logits (images, classes) of the compiled C simulation of `graph` on float images x."""
+    return predict_batched(lambda batch: graph.predict(np.ascontiguousarray(batch)), x, 100, 'csim')
+
+
 def check_input_shape(qmodel, images):
     expected = tuple(qmodel.input_shape[1:])
     got = images.shape[1:] if images.ndim == 4 else images.shape[1:] + (1,)
@@ -108,7 +113,7 @@ def main(argv=None):
             testbench = start_c_testbench(project, x, quantized)
         print('g++: compiling the C simulation library')
         graph._compile()  # compile() would write the project again, under the running test bench
-        csim = predict_batched(lambda b: graph.predict(np.ascontiguousarray(b)), x, 100, 'csim')
+        csim = run_csim(graph, x)
         testbench = None if args.no_testbench else testbench()
 
     differ = int(np.sum(np.any(csim != quantized, axis=1)))

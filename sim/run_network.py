@@ -36,13 +36,14 @@ def simulate(qmodel, config, folding, x, out, sim, log=step, cycle_limit=None):
     from firmware.fixed import pack, unpack
     from firmware.generate import build
     from hls.convert import convert
+    from hls.csim import run_csim
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     log(f'hls4ml: converting {qmodel.name} and compiling the C simulation')
     graph = convert(qmodel, config, out / 'hls')
     graph.compile()
-    csim = np.asarray(graph.predict(np.ascontiguousarray(x)), dtype=np.float64).reshape(len(x), -1)
+    csim = run_csim(graph, x)
 
     log('firmware: generating the RTL from the same graph')
     manifest = build(graph, folding, out / 'rtl')
