@@ -120,11 +120,31 @@ def layer_precisions(qmodel):
     return precisions
 
 
+def reuse_factors(qmodel, config):
+    """Per conv, the valid hls4ml ReuseFactor closest to the config's (hls4ml would otherwise
+    pick the same one itself, with a warning per layer)."""
+    import hls4ml
+
+    backend = hls4ml.backends.get_backend(config['backend'])
+    chosen = {}
+    for layer in qmodel.layers:
+        if isinstance(layer, QConv2D):
+            kh, kw, c_in, c_out = layer.kernel.shape
+            valid = backend.get_valid_reuse_factors(kh * kw * c_in, c_out)
+            chosen[layer.name] = backend.get_closest_reuse_factor(valid, config['reuse_factor'])
+    return chosen
+
+
 def hls_config(qmodel, config):
-    """The hls4ml configuration dict: model-wide strategy, per-layer precisions."""
+    """The hls4ml configuration dict: model-wide strategy, per-layer precisions and reuse."""
     layers = {}
+    reuse = reuse_factors(qmodel, config)
     for name, precision in layer_precisions(qmodel).items():
-        layers[name] = {'Precision': {k: v.hls() for k, v in precision.items()}, 'ReuseFactor': config['reuse_factor'], 'Strategy': config['strategy']}
+        layers[name] = {
+            'Precision': {k: v.hls() for k, v in precision.items()},
+            'ReuseFactor': reuse.get(name, config['reuse_factor']),
+            'Strategy': config['strategy'],
+        }
     return {
         'Model': {
             'Precision': 'ap_fixed<16,6>',  # unused: every tensor has its own entry
