@@ -132,17 +132,9 @@ def hardware(config, work, images):
     r = simulate(load_model(config['model']), config, load_folding(config['folding']), x, work / 'rtl_sim', sim, log=step)
     interval, latency = timing(r['arrivals'])
     manifest = r['manifest']
-    busy = {
-        layer['name']: layer['cycles'] / interval for layer in manifest['layers'] if layer['multipliers']
-    }  # a conv's multipliers work `cycles` (its schedule) of every `interval`
+    # a conv's multipliers work `mac_cycles` (its schedule) of every measured interval
+    busy = {layer['name']: layer['mac_cycles'] / interval for layer in manifest['layers'] if layer['multipliers']}
     mults = {layer['name']: layer['multipliers'] for layer in manifest['layers'] if layer['multipliers']}
-    # `cycles` of a conv2d also counts window gathering; the multipliers run (outputs/PE)*(fan-in/SIMD) per pixel
-    for layer in manifest['layers']:
-        if layer['module'] == 'conv2d':
-            p = layer['params']
-            oh = (p['H'] + p['PAD_T'] + p['PAD_B'] - p['K']) // p['S'] + 1
-            ow = (p['W'] + p['PAD_L'] + p['PAD_R'] - p['K']) // p['S'] + 1
-            busy[layer['name']] = oh * ow * (p['C_OUT'] // p['PE']) * (p['K'] ** 2 * p['C_IN'] // p['SIMD']) / interval
     overall = sum(busy[n] * mults[n] for n in busy) / sum(mults.values())
 
     step('yosys: open synthesis of the default design')

@@ -303,16 +303,22 @@ def buffer(tensors, nodes):
 # -- cycles ---------------------------------------------------------------------------------------
 
 
+def mac_cycles(node, tensors):
+    """Cycles per image in which a convolution's multipliers work: (outputs/PE)*(fan-in/SIMD) per pixel."""
+    if node.weights is None:
+        return 0
+    c_out, n = node.weights.shape
+    return (c_out // node.params['PE']) * (n // node.params['SIMD']) * tensors[node.outputs[0]].pixels
+
+
 def cycles_per_image(node, tensors):
     """Cycles a node needs per image when never stalled (the slowest one sets the throughput)."""
     p = node.params
-    if node.module in ('conv2d', 'pointwise_conv'):
-        c_out, n = node.weights.shape
-        per_beat = (c_out // p['PE']) * (n // p['SIMD'])
-        beats = tensors[node.outputs[0]].pixels
-        if node.module == 'conv2d':  # a window takes K*K reads and 4 cycles of hand-over, a pixel one cycle
-            return max(per_beat * beats, beats * (p['K'] ** 2 + 4) + p['H'] * p['W'])
-        return per_beat * beats
+    if node.module == 'conv2d':  # a window takes K*K reads and 4 cycles of hand-over, a pixel one cycle
+        windows = tensors[node.outputs[0]].pixels
+        return max(mac_cycles(node, tensors), windows * (p['K'] ** 2 + 4) + p['H'] * p['W'])
+    if node.module == 'pointwise_conv':
+        return mac_cycles(node, tensors)
     return tensors[node.inputs[0]].pixels
 
 
@@ -430,7 +436,7 @@ def build(graph, folding, out_dir, final_dir=None):
         rom = Path(final_dir or out_dir).resolve() / 'rom'
         p.update(WEIGHT_FILE=str(rom / w_file.name), BIAS_FILE=str(rom / b_file.name))
     layers = [
-        dict(name=n.name, module=n.module, cycles=cycles_per_image(n, tensors), multipliers=multipliers(n),
+        dict(name=n.name, module=n.module, cycles=cycles_per_image(n, tensors), mac_cycles=mac_cycles(n, tensors), multipliers=multipliers(n),
              params={k: v for k, v in n.params.items() if not k.endswith('_FILE')})
         for n in nodes
     ]  # fmt: skip
