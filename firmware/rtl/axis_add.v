@@ -1,6 +1,7 @@
 // axis_add: element-wise sum of two pixel streams of C channels (the Fire bypass).
 //   a: C lanes of A_W bits (A_F fractional, A_SIGNED); b likewise; the exact sum is cast to
 //   OUT_W/OUT_F/OUT_SIGNED with ROUND/SAT as fixed_cast does. Lane c is bits [c*W +: W].
+//   The sums are registered, then go through a skid buffer (readies from registers).
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none
@@ -20,8 +21,8 @@ module axis_add #(
     input  wire [C*B_W-1:0]   b_axis_tdata,
     input  wire               b_axis_tvalid,
     output wire               b_axis_tready,
-    output reg  [C*OUT_W-1:0] m_axis_tdata = 0,
-    output reg                m_axis_tvalid = 0,
+    output wire [C*OUT_W-1:0] m_axis_tdata,
+    output wire               m_axis_tvalid,
     input  wire               m_axis_tready
 );
 
@@ -30,7 +31,11 @@ localparam AX = A_W + F - A_F + 1;  // a aligned to F fractional bits, signed
 localparam BX = B_W + F - B_F + 1;
 localparam SW = (AX > BX ? AX : BX) + 1;
 
-wire take = a_axis_tvalid && b_axis_tvalid && (!m_axis_tvalid || m_axis_tready);
+// the sum register is free when it is empty or its beat goes on this cycle
+reg [C*OUT_W-1:0] sum_reg = 0;
+reg sum_valid = 0;
+wire out_ready;
+wire take = a_axis_tvalid && b_axis_tvalid && (!sum_valid || out_ready);
 assign a_axis_tready = take;
 assign b_axis_tready = take;
 
@@ -52,10 +57,16 @@ generate
 endgenerate
 
 always @(posedge clk) begin
-    if (take) m_axis_tdata <= sum;
-    if (rst) m_axis_tvalid <= 0;
-    else m_axis_tvalid <= take || (m_axis_tvalid && !m_axis_tready);
+    if (take) sum_reg <= sum;
+    if (rst) sum_valid <= 0;
+    else sum_valid <= take || (sum_valid && !out_ready);
 end
+
+axis_register #(.WIDTH(C*OUT_W)) out_reg (
+    .clk(clk), .rst(rst),
+    .s_axis_tdata(sum_reg), .s_axis_tvalid(sum_valid), .s_axis_tready(out_ready),
+    .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready)
+);
 
 endmodule
 

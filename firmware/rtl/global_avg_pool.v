@@ -5,7 +5,8 @@
 //   value divided by H*W with truncation toward zero (ap_fixed's division by an integer), then
 //   cast to the output format. The division is a multiplication: for 0 <= s < 2^ACC_W,
 //   floor(s / (H*W)) == (s * DIV_MUL) >> DIV_SHIFT (the generator picks the constants).
-//   The C lanes are divided one per cycle by one multiplier while the next image is summed.
+//   The C lanes are divided one per cycle by one pipelined multiplier (magnitude, product,
+//   quotient, cast: a register each) while the next image is summed; the output is a skid buffer.
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none
@@ -27,25 +28,28 @@ module global_avg_pool #(
     input  wire [C*IN_W-1:0]  s_axis_tdata,
     input  wire               s_axis_tvalid,
     output wire               s_axis_tready,
-    output reg  [C*OUT_W-1:0] m_axis_tdata = 0,
-    output reg                m_axis_tvalid = 0,
+    output wire [C*OUT_W-1:0] m_axis_tdata,
+    output wire               m_axis_tvalid,
     output wire               m_axis_tlast,
     input  wire               m_axis_tready
 );
 
 localparam N = H * W;
+localparam [MUL_W-1:0] MUL = DIV_MUL;
 
 reg [C*ACC_W-1:0] acc = 0;   // sums of the image being received
-reg [C*ACC_W-1:0] sums = 0;  // sums of the image being divided
-reg [C*OUT_W-1:0] avg = 0;
+reg [C*ACC_W-1:0] sums = 0;  // sums of the image being divided, lane 0 at the bottom
+reg [C*OUT_W-1:0] avg = 0;   // averages gathered, the last lane at the top
 reg [$clog2(N+1)-1:0] count = 0;
-reg [$clog2(C+1)-1:0] lane = 0;
-reg dividing = 0, done = 0;
+reg [$clog2(C+1)-1:0] lane = 0, lanes_out = 0;
+reg dividing = 0, busy = 0, done = 0;
 
 assign m_axis_tlast = 1'b1;
 // the last pixel of an image hands its sums over, so the divider must be free then
-assign s_axis_tready = !(count == N-1 && (dividing || done));
+assign s_axis_tready = !(count == N-1 && busy);
 wire take = s_axis_tvalid && s_axis_tready;
+wire out_ready;
+wire push = done && out_ready;
 
 wire [C*ACC_W-1:0] acc_next;
 genvar c;
@@ -59,51 +63,58 @@ generate
 endgenerate
 
 // truncating division of one lane: |s| * DIV_MUL >> DIV_SHIFT, sign restored
-wire signed [ACC_W-1:0] s = sums[lane*ACC_W +: ACC_W];
-wire [ACC_W-1:0] mag = s < 0 ? -s : s;
-localparam [MUL_W-1:0] MUL = DIV_MUL;
-wire [ACC_W+MUL_W-1:0] prod = mag * MUL;
-wire [ACC_W-1:0] q_mag = prod >> DIV_SHIFT;
-wire [ACC_W-1:0] q = s < 0 ? -q_mag : q_mag;
-wire [OUT_W-1:0] q_out;
+wire signed [ACC_W-1:0] s = sums[ACC_W-1:0];
+reg [ACC_W-1:0] mag = 0;
+reg [ACC_W+MUL_W-1:0] prod = 0;
+reg [ACC_W-1:0] q = 0;
+reg [OUT_W-1:0] q_out = 0;
+reg [3:0] valid = 0, negative = 0;  // stages: magnitude, product, quotient, cast
+wire [OUT_W-1:0] cast;
 fixed_cast #(
     .IN_W(ACC_W), .IN_F(ACC_F), .IN_SIGNED(1),
     .OUT_W(OUT_W), .OUT_F(OUT_F), .OUT_SIGNED(OUT_SIGNED), .ROUND(ROUND), .SAT(SAT)
-) cast (.in_raw(q), .out_raw(q_out));
+) out_cast (.in_raw(q), .out_raw(cast));
 
 always @(posedge clk) begin
-    if (take) begin
-        acc <= acc_next;
-        if (count == N-1) sums <= acc_next;
-    end
-    if (dividing) avg[lane*OUT_W +: OUT_W] <= q_out;
-    if (done && (!m_axis_tvalid || m_axis_tready)) m_axis_tdata <= avg;
+    if (take) acc <= acc_next;
+    if (take && count == N-1) sums <= acc_next;
+    else if (dividing) sums <= sums >> ACC_W;
+    mag <= s < 0 ? -s : s;
+    prod <= mag * MUL;
+    q <= negative[1] ? -(prod >> DIV_SHIFT) : prod >> DIV_SHIFT;
+    q_out <= cast;
+    if (valid[3]) avg <= C > 1 ? {q_out, avg[C*OUT_W-1:OUT_W]} : q_out;
     if (rst) begin
-        count <= 0;
-        lane <= 0;
-        dividing <= 0;
-        done <= 0;
-        m_axis_tvalid <= 0;
+        count <= 0; lane <= 0; lanes_out <= 0;
+        dividing <= 0; busy <= 0; done <= 0; valid <= 0;
     end else begin
+        valid <= {valid[2:0], dividing};
+        negative <= {negative[2:0], s < 0};
         if (take) count <= count == N-1 ? 0 : count + 1;
         if (take && count == N-1) begin
             dividing <= 1;
+            busy <= 1;
             lane <= 0;
         end else if (dividing) begin
             lane <= lane + 1;
-            if (lane == C-1) begin
-                dividing <= 0;
-                done <= 1;
-            end
+            if (lane == C-1) dividing <= 0;
         end
-        if (done && (!m_axis_tvalid || m_axis_tready)) begin
+        if (valid[3]) begin
+            lanes_out <= lanes_out == C-1 ? 0 : lanes_out + 1;
+            if (lanes_out == C-1) done <= 1;
+        end
+        if (push) begin
             done <= 0;
-            m_axis_tvalid <= 1;
-        end else if (m_axis_tready) begin
-            m_axis_tvalid <= 0;
+            busy <= 0;
         end
     end
 end
+
+axis_register #(.WIDTH(C*OUT_W)) out_reg (
+    .clk(clk), .rst(rst),
+    .s_axis_tdata(avg), .s_axis_tvalid(done), .s_axis_tready(out_ready),
+    .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready)
+);
 
 endmodule
 

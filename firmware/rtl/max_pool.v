@@ -1,7 +1,8 @@
 // max_pool: P x P max pooling with stride P and no padding (hls4ml io_stream pooling).
 //   s_axis: pixels of an H x W x C image in raster order, lane c = bits [c*DW +: DW];
 //   m_axis: the (H/P) x (W/P) pooled pixels, same lanes. Rows and columns beyond the last
-//   full window are dropped. One row of partial maxima is kept (W/P pixels).
+//   full window are dropped. One row of partial maxima is kept (W/P pixels). The output is a
+//   skid buffer, so s_axis_tready is a register.
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none
@@ -19,8 +20,8 @@ module max_pool #(
     input  wire [C*DW-1:0] s_axis_tdata,
     input  wire            s_axis_tvalid,
     output wire            s_axis_tready,
-    output reg  [C*DW-1:0] m_axis_tdata = 0,
-    output reg             m_axis_tvalid = 0,
+    output wire [C*DW-1:0] m_axis_tdata,
+    output wire            m_axis_tvalid,
     input  wire            m_axis_tready
 );
 
@@ -33,7 +34,8 @@ reg [$clog2(W+1)-1:0] x = 0;
 reg [$clog2(P+1)-1:0] py = 0, px = 0;
 reg [$clog2(OW+1)-1:0] ox = 0;
 
-assign s_axis_tready = !m_axis_tvalid || m_axis_tready;
+wire out_ready;
+assign s_axis_tready = out_ready;
 wire take = s_axis_tvalid && s_axis_tready;
 wire in_range = x < OW*P && y < OH*P;
 wire first = py == 0 && px == 0;
@@ -53,12 +55,9 @@ endgenerate
 
 always @(posedge clk) begin
     if (take && in_range && !last) partial[ox] <= best;
-    if (take && in_range && last) m_axis_tdata <= best;
     if (rst) begin
-        m_axis_tvalid <= 0;
         x <= 0; y <= 0; px <= 0; py <= 0; ox <= 0;
     end else begin
-        m_axis_tvalid <= (take && in_range && last) || (m_axis_tvalid && !m_axis_tready);
         if (take) begin
             if (x == W-1) begin
                 x <= 0; px <= 0; ox <= 0;
@@ -72,6 +71,12 @@ always @(posedge clk) begin
         end
     end
 end
+
+axis_register #(.WIDTH(C*DW)) out_reg (
+    .clk(clk), .rst(rst),
+    .s_axis_tdata(best), .s_axis_tvalid(take && in_range && last), .s_axis_tready(out_ready),
+    .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready)
+);
 
 endmodule
 

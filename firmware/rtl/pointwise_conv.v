@@ -7,6 +7,10 @@
 //   BIAS_FILE, word nf holds b[nf*PE + p] (B_W bits, B_F fractional) at lane p.
 //   Arithmetic: exact products summed with the bias in ACC_W bits (ACC_F fractional, wrapping,
 //   as hls4ml's accum_t), then ReLU when RELU, then the cast to OUT_* (fixed_cast).
+//   Pipeline (FINN mvu style, nothing in it stalls): issue, ROM read, ROM output register,
+//   products, a registered adder tree (one level per stage), accumulate, ReLU and cast, result
+//   assembly, then an output FIFO. A beat is taken only when the FIFO is sure to have room for
+//   its result (a credit counter), so s_axis_tready comes from registers, never from m_axis.
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none
@@ -25,23 +29,34 @@ module pointwise_conv #(
     parameter WEIGHT_FILE = "weights.mem",
     parameter BIAS_FILE = "bias.mem"
 ) (
-    input  wire                 clk,
-    input  wire                 rst,
-    input  wire [N*IN_W-1:0]    s_axis_tdata,
-    input  wire                 s_axis_tvalid,
-    output wire                 s_axis_tready,
-    output reg  [C_OUT*OUT_W-1:0] m_axis_tdata = 0,
-    output reg                  m_axis_tvalid = 0,
-    input  wire                 m_axis_tready
+    input  wire                   clk,
+    input  wire                   rst,
+    input  wire [N*IN_W-1:0]      s_axis_tdata,
+    input  wire                   s_axis_tvalid,
+    output wire                   s_axis_tready,
+    output wire [C_OUT*OUT_W-1:0] m_axis_tdata,
+    output wire                   m_axis_tvalid,
+    input  wire                   m_axis_tready
 );
 
 localparam NF = C_OUT / PE;
 localparam SF = N / SIMD;
-localparam DEPTH = NF * SF;
+localparam DEPTH = NF * SF;  // cycles per beat
 localparam AB = DEPTH > 1 ? $clog2(DEPTH) : 1;
 localparam NB = NF > 1 ? $clog2(NF) : 1;
 localparam SB = SF > 1 ? $clog2(SF) : 1;
 localparam XS = SIMD * IN_W;  // bits of one input slice
+localparam LEVELS = SIMD > 1 ? $clog2(SIMD) : 0;
+localparam PW = IN_W + 1 + W_W;  // a signed product
+// the tree is exact in TW bits, or wraps like the accumulator when that is narrower
+localparam TW = PW + LEVELS < ACC_W ? PW + LEVELS : ACC_W;
+// stages after issue (0): ROM (1), ROM register (2), products (3), tree levels, accumulate,
+// cast, assembly, FIFO
+localparam T_SUM = 3 + LEVELS;  // the stage that holds the tree's sum
+localparam LATENCY = T_SUM + 4;  // from the last issue of a beat to its result leaving the FIFO
+// results that may be in flight or queued: enough that the credits never throttle a full pace
+localparam CREDITS = (LATENCY + 2 + DEPTH - 1) / DEPTH + 1;
+localparam CB = $clog2(CREDITS + 1);
 
 (* rom_style = "block" *) reg [PE*SIMD*W_W-1:0] weights [0:DEPTH-1];
 reg [PE*B_W-1:0] biases [0:NF-1];
@@ -50,22 +65,18 @@ initial begin
     $readmemh(BIAS_FILE, biases);
 end
 
-// result of the beat being computed, handed to m_axis when complete
-reg [C_OUT*OUT_W-1:0] result = 0;
-reg result_full = 0;
-wire out_free = !m_axis_tvalid || m_axis_tready;
-// the whole pipeline waits while a complete result cannot be handed over
-wire en = !result_full || out_free;
-
-// stage 0: issue ROM reads; the input rotates so that its low slice is the one being read
+// -- issue: one weight word per cycle; the input rotates so that its low slice is the one used
 reg [N*IN_W-1:0] x = 0;
 reg have_x = 0;
 reg [AB-1:0] addr = 0;
 reg [NB-1:0] nf = 0;
 reg [SB-1:0] sf = 0;
+reg [CB-1:0] pending = 0;  // beats taken whose result has not left the FIFO
 wire issue_last = have_x && addr == DEPTH-1;
-assign s_axis_tready = en && (!have_x || issue_last);
+wire fifo_pop = m_axis_tvalid && m_axis_tready;
+assign s_axis_tready = pending != CREDITS && (!have_x || issue_last);
 wire take = s_axis_tvalid && s_axis_tready;
+
 wire [N*IN_W-1:0] x_next;
 generate
     if (SF > 1) begin : g_rotate
@@ -75,95 +86,116 @@ generate
     end
 endgenerate
 
-// stage 1: multiply-accumulate
-reg v1 = 0, first1 = 0, last1 = 0;
-reg [NB-1:0] nf1 = 0;
-reg [XS-1:0] x1 = 0;
-reg [PE*SIMD*W_W-1:0] w1 = 0;
-reg [PE*B_W-1:0] b1 = 0;
+always @(posedge clk) begin
+    if (take) x <= s_axis_tdata;
+    else if (have_x) x <= x_next;
+    if (rst) begin
+        have_x <= 0; addr <= 0; nf <= 0; sf <= 0; pending <= 0;
+    end else begin
+        pending <= pending + take - fifo_pop;
+        if (take) have_x <= 1;
+        else if (issue_last) have_x <= 0;
+        if (have_x) begin
+            addr <= issue_last ? 0 : addr + 1;
+            sf <= sf == SF-1 ? 0 : sf + 1;
+            if (sf == SF-1) nf <= nf == NF-1 ? 0 : nf + 1;
+        end
+    end
+end
+
+// -- control of each stage: {valid, first slice, last slice, nf}, stage t at bits [(t-1)*CTL +: CTL]
+localparam CTL = 3 + NB;
+reg [T_SUM*CTL-1:0] ctl = 0;
+always @(posedge clk) begin
+    if (rst) ctl <= 0;
+    else ctl <= {ctl[(T_SUM-1)*CTL-1:0], have_x, sf == 0, sf == SF-1, nf};
+end
+wire [CTL-1:0] at_sum = ctl[(T_SUM-1)*CTL +: CTL];
+wire sum_valid = at_sum[CTL-1], sum_first = at_sum[CTL-2], sum_last = at_sum[CTL-3];
+wire [NB-1:0] sum_nf = at_sum[NB-1:0];
+wire [NB-1:0] pre_sum_nf = ctl[(T_SUM-2)*CTL +: NB];
+
+// -- ROM read, its output register, and the input slice delayed to match
+reg [PE*SIMD*W_W-1:0] w_rom = 0, w_reg = 0;
+reg [XS-1:0] x_rom = 0, x_reg = 0;
+reg [PE*B_W-1:0] b_reg = 0;
+always @(posedge clk) begin
+    w_rom <= weights[addr];
+    w_reg <= w_rom;
+    x_rom <= x[XS-1:0];
+    x_reg <= x_rom;
+    b_reg <= biases[pre_sum_nf];  // arrives with the tree's sum
+end
+
+// -- per output: products, adder tree, accumulator, ReLU and cast
 reg [PE*ACC_W-1:0] acc = 0;
-wire [PE*ACC_W-1:0] acc_next;
-
-// stage 2: ReLU and cast of a finished group of PE outputs
-reg v2 = 0;
-reg [NB-1:0] nf2 = 0;
-wire [PE*OUT_W-1:0] cast;
-
+reg [PE*OUT_W-1:0] cast_reg = 0;
 genvar p;
 generate
     for (p = 0; p < PE; p = p + 1) begin : g_pe
-        reg signed [ACC_W-1:0] dot;
-        integer s;
-        always @* begin
-            dot = 0;
-            for (s = 0; s < SIMD; s = s + 1) begin
-                dot = dot + $signed({IN_SIGNED ? x1[s*IN_W + IN_W-1] : 1'b0, x1[s*IN_W +: IN_W]})
-                          * $signed(w1[(p*SIMD + s)*W_W +: W_W]);
+        // level l, term i at bits [(l*SIMD + i)*TW +: TW]; level 0 holds the products
+        reg [(LEVELS+1)*SIMD*TW-1:0] tree = 0;
+        integer l, i;
+        always @(posedge clk) begin
+            for (i = 0; i < SIMD; i = i + 1) begin
+                tree[i*TW +: TW] <= $signed({IN_SIGNED ? x_reg[i*IN_W + IN_W-1] : 1'b0, x_reg[i*IN_W +: IN_W]})
+                                  * $signed(w_reg[(p*SIMD + i)*W_W +: W_W]);
+            end
+            for (l = 1; l <= LEVELS; l = l + 1) begin
+                for (i = 0; i < SIMD; i = i + 1) begin
+                    if (i < (SIMD + (1 << l) - 1) >> l) begin
+                        tree[(l*SIMD + i)*TW +: TW] <= $signed(tree[((l-1)*SIMD + 2*i)*TW +: TW])
+                            + (2*i + 1 < (SIMD + (1 << (l-1)) - 1) >> (l-1) ? $signed(tree[((l-1)*SIMD + 2*i + 1)*TW +: TW]) : 0);
+                    end
+                end
             end
         end
-        wire signed [ACC_W-1:0] bias = $signed(b1[p*B_W +: B_W]) <<< (ACC_F - B_F);
-        wire signed [ACC_W-1:0] base = first1 ? bias : $signed(acc[p*ACC_W +: ACC_W]);
-        assign acc_next[p*ACC_W +: ACC_W] = base + (dot <<< (ACC_F - IN_F - W_F));
+        wire signed [ACC_W-1:0] sum = $signed(tree[LEVELS*SIMD*TW +: TW]);
+        wire signed [ACC_W-1:0] bias = $signed(b_reg[p*B_W +: B_W]) <<< (ACC_F - B_F);
+        wire signed [ACC_W-1:0] base = sum_first ? bias : $signed(acc[p*ACC_W +: ACC_W]);
+        always @(posedge clk) begin
+            if (sum_valid) acc[p*ACC_W +: ACC_W] <= base + (sum <<< (ACC_F - IN_F - W_F));
+        end
 
         wire signed [ACC_W-1:0] a = acc[p*ACC_W +: ACC_W];
         wire [ACC_W-1:0] rectified = RELU && a < 0 ? {ACC_W{1'b0}} : a;
+        wire [OUT_W-1:0] cast;
         fixed_cast #(
             .IN_W(ACC_W), .IN_F(ACC_F), .IN_SIGNED(1),
             .OUT_W(OUT_W), .OUT_F(OUT_F), .OUT_SIGNED(OUT_SIGNED), .ROUND(ROUND), .SAT(SAT)
-        ) out_cast (.in_raw(rectified), .out_raw(cast[p*OUT_W +: OUT_W]));
+        ) out_cast (.in_raw(rectified), .out_raw(cast));
+        always @(posedge clk) cast_reg[p*OUT_W +: OUT_W] <= cast;
     end
 endgenerate
 
+// -- cast of a finished group of PE outputs, then the groups of a beat gathered (group 0 lowest)
+reg acc_done = 0, cast_valid = 0, push = 0;
+reg [NB-1:0] acc_nf = 0, cast_nf = 0;
+reg [C_OUT*OUT_W-1:0] result = 0;
 always @(posedge clk) begin
-    if (en) begin
-        w1 <= weights[addr];
-        b1 <= biases[nf];
+    if (cast_valid) begin
+        if (NF > 1) result <= {cast_reg, result[C_OUT*OUT_W-1:PE*OUT_W]};
+        else result <= cast_reg;
+    end
+    if (rst) begin
+        acc_done <= 0; cast_valid <= 0; push <= 0;
+    end else begin
+        acc_done <= sum_valid && sum_last;
+        acc_nf <= sum_nf;
+        cast_valid <= acc_done;
+        cast_nf <= acc_nf;
+        push <= cast_valid && cast_nf == NF-1;
     end
 end
 
-always @(posedge clk) begin
-    if (rst) begin
-        have_x <= 0; addr <= 0; nf <= 0; sf <= 0;
-        v1 <= 0; v2 <= 0; result_full <= 0; m_axis_tvalid <= 0;
-    end else begin
-        if (result_full && out_free) begin
-            m_axis_tdata <= result;
-            m_axis_tvalid <= 1;
-        end else if (m_axis_tready) begin
-            m_axis_tvalid <= 0;
-        end
-        if (result_full && out_free) result_full <= 0;
-        if (en) begin
-            // stage 0
-            if (take) begin
-                x <= s_axis_tdata;
-                have_x <= 1;
-            end else if (issue_last) begin
-                have_x <= 0;
-            end
-            if (have_x) begin
-                x <= take ? s_axis_tdata : x_next;
-                addr <= issue_last ? 0 : addr + 1;
-                sf <= sf == SF-1 ? 0 : sf + 1;
-                if (sf == SF-1) nf <= nf == NF-1 ? 0 : nf + 1;
-            end
-            v1 <= have_x;
-            first1 <= sf == 0;
-            last1 <= sf == SF-1;
-            nf1 <= nf;
-            x1 <= x[XS-1:0];
-            // stage 1
-            if (v1) acc <= acc_next;
-            v2 <= v1 && last1;
-            nf2 <= nf1;
-            // stage 2
-            if (v2) begin
-                result[nf2*PE*OUT_W +: PE*OUT_W] <= cast;
-                if (nf2 == NF-1) result_full <= 1;
-            end
-        end
-    end
-end
+axis_fifo #(
+    .WIDTH(C_OUT*OUT_W),
+    .DEPTH(CREDITS)
+) out_fifo (
+    .clk(clk), .rst(rst),
+    .s_axis_tdata(result), .s_axis_tvalid(push), .s_axis_tready(),
+    .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready)
+);
 
 endmodule
 

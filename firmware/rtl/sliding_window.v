@@ -3,9 +3,11 @@
 //   m_axis: one beat per output pixel (OH x OW, raster order) holding the K*K*C window,
 //           element (ky, kx, c) at lane (ky*K + kx)*C + c; padding (PAD_T/L/B/R pixels of
 //           zeros) and stride S as a Keras Conv2D with 'same' or 'valid' padding.
-//   The buffer holds K rows. A window is emitted as soon as the last pixel it needs has
-//   arrived, and every ready window is gathered before the next pixel is taken, so a row is
-//   overwritten only when no pending window reads it. Gathering reads one pixel per cycle.
+//   The buffer holds K rows (row r at address (r mod K)*W + column). A window is gathered as
+//   soon as the last pixel it needs has arrived, and every ready window is gathered before the
+//   next pixel is taken, so a row is overwritten only when no pending window reads it.
+//   Gathering reads one pixel per cycle: a window takes K*K + 3 cycles, a pixel one.
+//   Every address is a counter (no multiplier, no modulo); the output is a skid buffer.
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none
@@ -27,65 +29,74 @@ module sliding_window #(
     input  wire [C*DW-1:0]     s_axis_tdata,
     input  wire                s_axis_tvalid,
     output wire                s_axis_tready,
-    output reg  [K*K*C*DW-1:0] m_axis_tdata = 0,
-    output reg                 m_axis_tvalid = 0,
+    output wire [K*K*C*DW-1:0] m_axis_tdata,
+    output wire                m_axis_tvalid,
     input  wire                m_axis_tready
 );
 
 localparam OH = (H + PAD_T + PAD_B - K) / S + 1;
 localparam OW = (W + PAD_L + PAD_R - K) / S + 1;
 localparam PW = C * DW;
-localparam CW = $clog2(H + W + K + PAD_T + PAD_L + 2) + 2;  // signed row/column arithmetic
-localparam SB = K > 1 ? $clog2(K) : 1;
+localparam CW = $clog2(H + W + K + PAD_T + PAD_L + S + 2) + 2;  // signed row/column arithmetic
+localparam KB = K > 1 ? $clog2(K) : 1;
+localparam AW = $clog2(2*K*W);  // room for a base plus a step before the wrap
+localparam [AW-1:0] ROWS = K * W;
+localparam [AW-1:0] LAST_BASE = (K - 1) * W;
+localparam [AW-1:0] TOP_BASE0 = ((K - PAD_T % K) % K) * W;  // row -PAD_T
+localparam [AW-1:0] STEP_BASE = (S % K) * W;                 // S rows further down
+localparam signed [CW-1:0] TOP0 = -PAD_T, LEFT0 = -PAD_L;
+localparam signed [CW-1:0] LAST_ROW0 = K - 1 - PAD_T > H - 1 ? H - 1 : K - 1 - PAD_T;
+localparam signed [CW-1:0] LAST_COL0 = K - 1 - PAD_L > W - 1 ? W - 1 : K - 1 - PAD_L;
 
-reg [PW-1:0] rows [0:K*W-1];  // row r of the image lives in slot r % K
-reg [SB-1:0] in_slot = 0;
-reg signed [CW-1:0] iy = 0, ix = 0;      // next pixel to take
-reg signed [CW-1:0] oy = 0, ox = 0;      // next window to gather
-reg signed [CW-1:0] top = -PAD_T, left = -PAD_L;  // its first row and column in the image
-reg [SB-1:0] top_slot = (K - PAD_T % K) % K;
+reg [PW-1:0] rows [0:K*W-1];
 
-// gathering: window element kk = ky*K + kx, read one per cycle, result one cycle later
+// input side: the next pixel to take and where it goes
+reg [AW-1:0] wr_addr = 0;
+reg signed [CW-1:0] iy = 0, ix = 0;
+// the next window: its first row and column in the image, the last pixel it needs, its row's address
+reg signed [CW-1:0] oy = 0, ox = 0;
+reg signed [CW-1:0] top = TOP0, left = LEFT0;
+reg signed [CW-1:0] last_row = LAST_ROW0, last_col = LAST_COL0;
+reg [AW-1:0] top_base = TOP_BASE0;
+
+// gathering: element (ky, kx) read at rd_addr, image position (r, col)
 reg gathering = 0, gathered = 0;
-reg [SB-1:0] ky = 0, kx = 0;
-reg [SB-1:0] slot = 0;
+reg [KB-1:0] ky = 0, kx = 0;
+reg [AW-1:0] row_base = 0, rd_addr = 0;
+reg signed [CW-1:0] r = 0, col = 0;
 reg [$clog2(K*K+1)-1:0] reads = 0;
 reg rd_valid = 0, rd_in_image = 0;
 reg [PW-1:0] rd_data = 0;
 reg [K*K*PW-1:0] win = 0;
 
-wire signed [CW-1:0] r = top + ky;
-wire signed [CW-1:0] col = left + kx;
 wire in_image = r >= 0 && r < H && col >= 0 && col < W;
-
-wire signed [CW-1:0] last_row = top + K - 1 > H - 1 ? H - 1 : top + K - 1;
-wire signed [CW-1:0] last_col = left + K - 1 > W - 1 ? W - 1 : left + K - 1;
 wire windows_left = oy < OH;
 wire ready = windows_left && (iy > last_row || (iy == last_row && ix > last_col));
 wire all_in = iy == H;
-
 wire busy = gathering || rd_valid || gathered;
 assign s_axis_tready = !rst && !all_in && !ready && !busy;
 wire take = s_axis_tvalid && s_axis_tready;
 
+wire out_ready;
+wire push = gathered && out_ready;
+
 always @(posedge clk) begin
-    if (take) rows[in_slot*W + ix] <= s_axis_tdata;
-    rd_data <= rows[slot*W + col];
+    if (take) rows[wr_addr] <= s_axis_tdata;
+    rd_data <= rows[rd_addr];
 end
 
 always @(posedge clk) begin
     if (rst) begin
-        in_slot <= 0; iy <= 0; ix <= 0;
-        oy <= 0; ox <= 0; top <= -PAD_T; left <= -PAD_L; top_slot <= (K - PAD_T % K) % K;
+        wr_addr <= 0; iy <= 0; ix <= 0;
+        oy <= 0; ox <= 0; top <= TOP0; left <= LEFT0;
+        last_row <= LAST_ROW0; last_col <= LAST_COL0; top_base <= TOP_BASE0;
         gathering <= 0; gathered <= 0; reads <= 0; rd_valid <= 0;
-        m_axis_tvalid <= 0;
     end else begin
-        if (m_axis_tready) m_axis_tvalid <= 0;
         if (take) begin
+            wr_addr <= wr_addr == ROWS - 1 ? 0 : wr_addr + 1;
             if (ix == W-1) begin
                 ix <= 0;
                 iy <= iy + 1;
-                in_slot <= in_slot == K-1 ? 0 : in_slot + 1;
             end else begin
                 ix <= ix + 1;
             end
@@ -95,15 +106,23 @@ always @(posedge clk) begin
         rd_in_image <= in_image;
         if (!busy && ready) begin
             gathering <= 1;
-            ky <= 0; kx <= 0; slot <= top_slot;
+            ky <= 0; kx <= 0;
+            row_base <= top_base;
+            rd_addr <= top_base + left;
+            r <= top; col <= left;
         end else if (gathering) begin
             if (kx == K-1) begin
                 kx <= 0;
                 ky <= ky + 1;
-                slot <= slot == K-1 ? 0 : slot + 1;
+                row_base <= row_base == LAST_BASE ? 0 : row_base + W;
+                rd_addr <= rd_addr - (K - 1) + (row_base == LAST_BASE ? W - ROWS : W);
+                r <= r + 1;
+                col <= left;
                 if (ky == K-1) gathering <= 0;
             end else begin
                 kx <= kx + 1;
+                rd_addr <= rd_addr + 1;
+                col <= col + 1;
             end
         end
         // collect them: shifted in at the top so that element 0 ends at the bottom
@@ -113,29 +132,39 @@ always @(posedge clk) begin
             if (reads == K*K-1) gathered <= 1;
         end
         // hand the window over and move to the next one
-        if (gathered && (!m_axis_tvalid || m_axis_tready)) begin
+        if (push) begin
             gathered <= 0;
             reads <= 0;
-            m_axis_tdata <= win;
-            m_axis_tvalid <= 1;
             if (ox == OW-1) begin
                 ox <= 0;
-                left <= -PAD_L;
+                left <= LEFT0;
+                last_col <= LAST_COL0;
                 oy <= oy + 1;
                 top <= top + S;
-                top_slot <= (top_slot + S) % K;
+                last_row <= top + S + K - 1 > H - 1 ? H - 1 : top + S + K - 1;
+                top_base <= top_base + STEP_BASE >= ROWS ? top_base + STEP_BASE - ROWS : top_base + STEP_BASE;
             end else begin
                 ox <= ox + 1;
                 left <= left + S;
+                last_col <= left + S + K - 1 > W - 1 ? W - 1 : left + S + K - 1;
             end
         end
         // image done: every pixel taken and every window emitted
         if (all_in && !windows_left && !busy) begin
-            in_slot <= 0; iy <= 0; ix <= 0;
-            oy <= 0; ox <= 0; top <= -PAD_T; left <= -PAD_L; top_slot <= (K - PAD_T % K) % K;
+            wr_addr <= 0; iy <= 0; ix <= 0;
+            oy <= 0; ox <= 0; top <= TOP0; left <= LEFT0;
+            last_row <= LAST_ROW0; last_col <= LAST_COL0; top_base <= TOP_BASE0;
         end
     end
 end
+
+axis_register #(
+    .WIDTH(K*K*PW)
+) out_reg (
+    .clk(clk), .rst(rst),
+    .s_axis_tdata(win), .s_axis_tvalid(gathered), .s_axis_tready(out_ready),
+    .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready)
+);
 
 endmodule
 
