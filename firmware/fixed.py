@@ -1,5 +1,5 @@
 """Raw fixed-point integers (value * 2^frac) as the RTL holds them: wrapping, packing into stream
-beats (lane i of a beat is bits [i*width +: width]), division by a constant."""
+beats (lane i of a beat is bits [i*width +: width])."""
 import numpy as np
 
 
@@ -19,13 +19,3 @@ def pack(lanes, width):
 def unpack(beat, n, width, signed):
     lanes = [(int(beat) >> (i * width)) & ((1 << width) - 1) for i in range(n)]
     return wrap(np.array(lanes, dtype=np.int64), width, signed)
-
-
-def divider(n, width):
-    """(mul, shift) with floor(s / n) == (s * mul) >> shift for every 0 <= s < 2^width."""
-    shift = width
-    while True:
-        mul = -(-(1 << shift) // n)  # ceil
-        if (mul * n - (1 << shift)) << width <= (1 << shift):
-            return mul, shift
-        shift += 1

@@ -20,7 +20,6 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from firmware.fixed import divider
 from firmware.rom import bias_words, weight_words, write_mem
 from hls.convert import graph_format
 
@@ -114,10 +113,9 @@ def read_graph(graph):
             h, w, c = shape_in
             acc = graph_format(layer.types['accum_t'].precision)
             out = tensors[outs[0]].fmt
-            mul, shift = divider(h * w, acc.width)
             nodes.append(Node(layer.name, 'global_avg_pool', ins, outs, dict(
                 H=h, W=w, C=c, **fmt_params('IN_', tensors[ins[0]].fmt), ACC_W=acc.width, ACC_F=acc.frac,
-                **fmt_params('OUT_', out), **cast_params(out), DIV_MUL=mul, DIV_SHIFT=shift, MUL_W=mul.bit_length(),
+                **fmt_params('OUT_', out), **cast_params(out),
             )))  # fmt: skip
         elif kind == 'Clone':
             nodes.append(Node(layer.name, 'axis_clone', ins, outs, dict(WIDTH=tensors[ins[0]].bits)))

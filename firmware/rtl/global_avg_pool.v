@@ -3,10 +3,9 @@
 //   m_axis: one beat per image, C lanes of OUT_W bits, tlast set.
 //   The sum is exact in ACC_W bits with ACC_F fractional bits; the average is the sum's raw
 //   value divided by H*W with truncation toward zero (ap_fixed's division by an integer), then
-//   cast to the output format. The division is a multiplication: for 0 <= s < 2^ACC_W,
-//   floor(s / (H*W)) == (s * DIV_MUL) >> DIV_SHIFT (the generator picks the constants).
-//   The C lanes are divided one per cycle by one pipelined multiplier (magnitude, product,
-//   quotient, cast: a register each) while the next image is summed; the output is a skid buffer.
+//   cast to the output format. The division needs no multiplier: a restoring divider takes
+//   ACC_W + 2 cycles per lane, C lanes one after the other while the next image is summed
+//   (an image has far more pixels than that). The output is a skid buffer.
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none
@@ -18,10 +17,7 @@ module global_avg_pool #(
     parameter IN_W = 8, parameter IN_F = 0, parameter IN_SIGNED = 0,
     parameter ACC_W = 16, parameter ACC_F = 0,
     parameter OUT_W = 16, parameter OUT_F = 0, parameter OUT_SIGNED = 1,
-    parameter ROUND = 0, parameter SAT = 1,
-    parameter DIV_MUL = 1,
-    parameter DIV_SHIFT = 2,
-    parameter MUL_W = 16  // bits of DIV_MUL
+    parameter ROUND = 0, parameter SAT = 1
 ) (
     input  wire               clk,
     input  wire               rst,
@@ -35,14 +31,14 @@ module global_avg_pool #(
 );
 
 localparam N = H * W;
-localparam [MUL_W-1:0] MUL = DIV_MUL;
+localparam RW = $clog2(N) + 2;  // a remainder shifted left: below 2N
 
 reg [C*ACC_W-1:0] acc = 0;   // sums of the image being received
 reg [C*ACC_W-1:0] sums = 0;  // sums of the image being divided, lane 0 at the bottom
 reg [C*OUT_W-1:0] avg = 0;   // averages gathered, the last lane at the top
 reg [$clog2(N+1)-1:0] count = 0;
 reg [$clog2(C+1)-1:0] lane = 0, lanes_out = 0;
-reg dividing = 0, busy = 0, done = 0;
+reg dividing = 0, busy = 0, done = 0;  // dividing: lanes left; busy: until the result left
 
 assign m_axis_tlast = 1'b1;
 // the last pixel of an image hands its sums over, so the divider must be free then
@@ -62,44 +58,64 @@ generate
     end
 endgenerate
 
-// truncating division of one lane: |s| * DIV_MUL >> DIV_SHIFT, sign restored
-wire signed [ACC_W-1:0] s = sums[ACC_W-1:0];
+// truncating division of one lane, a quotient bit per cycle (restoring division by N): the
+// magnitude shifts out at the top while the quotient shifts in at the bottom, then the sign
+wire [ACC_W-1:0] s = sums[ACC_W-1:0];
 reg [ACC_W-1:0] mag = 0;
-reg [ACC_W+MUL_W-1:0] prod = 0;
+reg [RW-1:0] rem = 0;
+reg negative = 0;
+reg [$clog2(ACC_W+1)-1:0] step = 0;
+reg stepping = 0, signing = 0, q_valid = 0;
 reg [ACC_W-1:0] q = 0;
-reg [OUT_W-1:0] q_out = 0;
-reg [3:0] valid = 0, negative = 0;  // stages: magnitude, product, quotient, cast
-wire [OUT_W-1:0] cast;
-fixed_cast #(
+wire [RW-1:0] rem_in = {rem[RW-2:0], mag[ACC_W-1]};
+wire fits = rem_in >= N;
+wire [OUT_W-1:0] q_out;
+reg [1:0] cast_valid = 0;  // rounding, saturation
+fixed_cast_pipe #(
     .IN_W(ACC_W), .IN_F(ACC_F), .IN_SIGNED(1),
     .OUT_W(OUT_W), .OUT_F(OUT_F), .OUT_SIGNED(OUT_SIGNED), .ROUND(ROUND), .SAT(SAT)
-) out_cast (.in_raw(q), .out_raw(cast));
+) out_cast (.clk(clk), .in_raw(q), .out_raw(q_out));
 
 always @(posedge clk) begin
     if (take) acc <= acc_next;
     if (take && count == N-1) sums <= acc_next;
-    else if (dividing) sums <= sums >> ACC_W;
-    mag <= s < 0 ? -s : s;
-    prod <= mag * MUL;
-    q <= negative[1] ? -(prod >> DIV_SHIFT) : prod >> DIV_SHIFT;
-    q_out <= cast;
-    if (valid[3]) avg <= C > 1 ? {q_out, avg[C*OUT_W-1:OUT_W]} : q_out;
+    else if (dividing && !stepping && !signing) sums <= sums >> ACC_W;
+    if (dividing && !stepping && !signing) begin  // load a lane
+        mag <= s[ACC_W-1] ? -s : s;
+        negative <= s[ACC_W-1];
+        rem <= 0;
+    end else if (stepping) begin
+        rem <= fits ? rem_in - N : rem_in;
+        mag <= {mag[ACC_W-2:0], fits};
+    end
+    if (signing) q <= negative ? -mag : mag;
+    if (cast_valid[1]) avg <= C > 1 ? {q_out, avg[C*OUT_W-1:OUT_W]} : q_out;
     if (rst) begin
-        count <= 0; lane <= 0; lanes_out <= 0;
-        dividing <= 0; busy <= 0; done <= 0; valid <= 0;
+        count <= 0; lane <= 0; lanes_out <= 0; step <= 0;
+        dividing <= 0; stepping <= 0; signing <= 0; q_valid <= 0; cast_valid <= 0; busy <= 0; done <= 0;
     end else begin
-        valid <= {valid[2:0], dividing};
-        negative <= {negative[2:0], s < 0};
+        q_valid <= signing;
+        cast_valid <= {cast_valid[0], q_valid};
         if (take) count <= count == N-1 ? 0 : count + 1;
         if (take && count == N-1) begin
             dividing <= 1;
             busy <= 1;
             lane <= 0;
-        end else if (dividing) begin
+        end else if (signing) begin
+            signing <= 0;
             lane <= lane + 1;
             if (lane == C-1) dividing <= 0;
+        end else if (stepping) begin
+            step <= step + 1;
+            if (step == ACC_W-1) begin
+                stepping <= 0;
+                signing <= 1;
+            end
+        end else if (dividing) begin
+            stepping <= 1;
+            step <= 0;
         end
-        if (valid[3]) begin
+        if (cast_valid[1]) begin
             lanes_out <= lanes_out == C-1 ? 0 : lanes_out + 1;
             if (lanes_out == C-1) done <= 1;
         end

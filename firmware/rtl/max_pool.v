@@ -41,7 +41,12 @@ wire in_range = x < OW*P && y < OH*P;
 wire first = py == 0 && px == 0;
 wire last = py == P-1 && px == P-1;
 
-wire [C*DW-1:0] prev = partial[ox];
+// partial[ox] is read a cycle ahead, at the ox of the next pixel; a write in the last cycle to
+// the same entry is forwarded, so no comparison waits for the RAM
+wire [$clog2(OW+1)-1:0] ox_next = !take ? ox : x == W-1 ? 0 : px == P-1 ? ox + 1 : ox;
+reg [C*DW-1:0] read_ahead = 0, written = 0;
+reg forward = 0;
+wire [C*DW-1:0] prev = forward ? written : read_ahead;
 wire [C*DW-1:0] best;
 genvar c;
 generate
@@ -55,6 +60,9 @@ endgenerate
 
 always @(posedge clk) begin
     if (take && in_range && !last) partial[ox] <= best;
+    read_ahead <= partial[ox_next];
+    if (take) written <= best;
+    forward <= take && in_range && !last && px != P-1;
     if (rst) begin
         x <= 0; y <= 0; px <= 0; py <= 0; ox <= 0;
     end else begin

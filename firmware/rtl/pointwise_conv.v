@@ -8,7 +8,8 @@
 //   Arithmetic: exact products summed with the bias in ACC_W bits (ACC_F fractional, wrapping,
 //   as hls4ml's accum_t), then ReLU when RELU, then the cast to OUT_* (fixed_cast).
 //   Pipeline (FINN mvu style, nothing in it stalls): issue, ROM read, ROM output register,
-//   products, a registered adder tree (one level per stage), accumulate, ReLU and cast, result
+//   products, a registered adder tree (one level per stage), accumulate, ReLU and rounding,
+//   saturation, result
 //   assembly, then an output FIFO. A beat is taken only when the FIFO is sure to have room for
 //   its result (a credit counter), so s_axis_tready comes from registers, never from m_axis.
 `resetall
@@ -51,9 +52,9 @@ localparam PW = IN_W + 1 + W_W;  // a signed product
 // the tree is exact in TW bits, or wraps like the accumulator when that is narrower
 localparam TW = PW + LEVELS < ACC_W ? PW + LEVELS : ACC_W;
 // stages after issue (0): ROM (1), ROM register (2), products (3), tree levels, accumulate,
-// cast, assembly, FIFO
+// rounding, saturation, assembly, FIFO
 localparam T_SUM = 3 + LEVELS;  // the stage that holds the tree's sum
-localparam LATENCY = T_SUM + 4;  // from the last issue of a beat to its result leaving the FIFO
+localparam LATENCY = T_SUM + 5;  // from the last issue of a beat to its result leaving the FIFO
 // results that may be in flight or queued: enough that the credits never throttle a full pace
 localparam CREDITS = (LATENCY + 2 + DEPTH - 1) / DEPTH + 1;
 localparam CB = $clog2(CREDITS + 1);
@@ -129,7 +130,7 @@ end
 
 // -- per output: products, adder tree, accumulator, ReLU and cast
 reg [PE*ACC_W-1:0] acc = 0;
-reg [PE*OUT_W-1:0] cast_reg = 0;
+wire [PE*OUT_W-1:0] cast_reg;
 genvar p;
 generate
     for (p = 0; p < PE; p = p + 1) begin : g_pe
@@ -158,19 +159,17 @@ generate
         end
 
         wire signed [ACC_W-1:0] a = acc[p*ACC_W +: ACC_W];
-        wire [ACC_W-1:0] rectified = RELU && a < 0 ? {ACC_W{1'b0}} : a;
-        wire [OUT_W-1:0] cast;
-        fixed_cast #(
+        wire [ACC_W-1:0] rectified = RELU && a[ACC_W-1] ? {ACC_W{1'b0}} : a;  // the sign bit, not a comparator
+        fixed_cast_pipe #(
             .IN_W(ACC_W), .IN_F(ACC_F), .IN_SIGNED(1),
             .OUT_W(OUT_W), .OUT_F(OUT_F), .OUT_SIGNED(OUT_SIGNED), .ROUND(ROUND), .SAT(SAT)
-        ) out_cast (.in_raw(rectified), .out_raw(cast));
-        always @(posedge clk) cast_reg[p*OUT_W +: OUT_W] <= cast;
+        ) out_cast (.clk(clk), .in_raw(rectified), .out_raw(cast_reg[p*OUT_W +: OUT_W]));
     end
 endgenerate
 
 // -- cast of a finished group of PE outputs, then the groups of a beat gathered (group 0 lowest)
-reg acc_done = 0, cast_valid = 0, push = 0;
-reg [NB-1:0] acc_nf = 0, cast_nf = 0;
+reg acc_done = 0, rounded = 0, cast_valid = 0, push = 0;
+reg [NB-1:0] acc_nf = 0, rounded_nf = 0, cast_nf = 0;
 reg [C_OUT*OUT_W-1:0] result = 0;
 always @(posedge clk) begin
     if (cast_valid) begin
@@ -178,12 +177,14 @@ always @(posedge clk) begin
         else result <= cast_reg;
     end
     if (rst) begin
-        acc_done <= 0; cast_valid <= 0; push <= 0;
+        acc_done <= 0; rounded <= 0; cast_valid <= 0; push <= 0;
     end else begin
         acc_done <= sum_valid && sum_last;
         acc_nf <= sum_nf;
-        cast_valid <= acc_done;
-        cast_nf <= acc_nf;
+        rounded <= acc_done;
+        rounded_nf <= acc_nf;
+        cast_valid <= rounded;
+        cast_nf <= rounded_nf;
         push <= cast_valid && cast_nf == NF-1;
     end
 end

@@ -80,8 +80,16 @@ wire take = s_axis_tvalid && s_axis_tready;
 wire out_ready;
 wire push = gathered && out_ready;
 
+// the write is registered, so that the ready logic does not drive the RAM's write enable; a
+// pixel is written the cycle after it is taken, before any window that needs it can read it
+reg wr_en = 0;
+reg [AW-1:0] wr_at = 0;
+reg [PW-1:0] wr_data = 0;
 always @(posedge clk) begin
-    if (take) rows[wr_addr] <= s_axis_tdata;
+    wr_en <= take;
+    wr_at <= wr_addr;
+    wr_data <= s_axis_tdata;
+    if (wr_en) rows[wr_at] <= wr_data;
     rd_data <= rows[rd_addr];
 end
 
