@@ -39,11 +39,15 @@ generate
     end
 endgenerate
 
-wire signed [XW-1:0] hi = OUT_SIGNED ? (one <<< (OUT_W-1)) - one : (one <<< OUT_W) - one;
-wire signed [XW-1:0] lo = OUT_SIGNED ? -(one <<< (OUT_W-1)) : {XW{1'b0}};
-wire signed [XW-1:0] clipped = !SAT ? scaled : scaled > hi ? hi : scaled < lo ? lo : scaled;
+// saturation by testing the bits above the output (no comparator): a signed output fits when
+// they all equal its sign bit, an unsigned one when they are all zero
+localparam KEEP = OUT_SIGNED ? OUT_W - 1 : OUT_W;  // bits below the ones tested
+wire negative = scaled[XW-1];
+wire fits = OUT_SIGNED ? (&scaled[XW-1:KEEP] || ~|scaled[XW-1:KEEP]) : ~|scaled[XW-1:KEEP];
+wire [OUT_W-1:0] hi = OUT_SIGNED ? {1'b0, {(OUT_W-1){1'b1}}} : {OUT_W{1'b1}};
+wire [OUT_W-1:0] lo = OUT_SIGNED ? {1'b1, {(OUT_W-1){1'b0}}} : {OUT_W{1'b0}};
 
-assign out_raw = clipped[OUT_W-1:0];
+assign out_raw = !SAT || fits ? scaled[OUT_W-1:0] : negative ? lo : hi;
 
 endmodule
 

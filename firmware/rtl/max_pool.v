@@ -62,7 +62,7 @@ always @(posedge clk) begin
     if (take && in_range && !last) partial[ox] <= best;
     read_ahead <= partial[ox_next];
     if (take) written <= best;
-    forward <= take && in_range && !last && px != P-1;
+    forward <= take && in_range && !last && ox_next == ox;
     if (rst) begin
         x <= 0; y <= 0; px <= 0; py <= 0; ox <= 0;
     end else begin

@@ -73,9 +73,11 @@ reg [AB-1:0] addr = 0;
 reg [NB-1:0] nf = 0;
 reg [SB-1:0] sf = 0;
 reg [CB-1:0] pending = 0;  // beats taken whose result has not left the FIFO
-wire issue_last = have_x && addr == DEPTH-1;
+reg full = 0;              // pending == CREDITS, as a register
+reg at_last = DEPTH == 1;  // addr == DEPTH-1, as a register
+wire issue_last = have_x && at_last;
 wire fifo_pop = m_axis_tvalid && m_axis_tready;
-assign s_axis_tready = pending != CREDITS && (!have_x || issue_last);
+assign s_axis_tready = !full && (!have_x || issue_last);
 wire take = s_axis_tvalid && s_axis_tready;
 
 wire [N*IN_W-1:0] x_next;
@@ -91,13 +93,15 @@ always @(posedge clk) begin
     if (take) x <= s_axis_tdata;
     else if (have_x) x <= x_next;
     if (rst) begin
-        have_x <= 0; addr <= 0; nf <= 0; sf <= 0; pending <= 0;
+        have_x <= 0; addr <= 0; nf <= 0; sf <= 0; pending <= 0; full <= 0; at_last <= DEPTH == 1;
     end else begin
         pending <= pending + take - fifo_pop;
+        full <= pending + take - fifo_pop == CREDITS;
         if (take) have_x <= 1;
         else if (issue_last) have_x <= 0;
         if (have_x) begin
             addr <= issue_last ? 0 : addr + 1;
+            at_last <= issue_last ? DEPTH == 1 : addr + 1 == DEPTH-1;
             sf <= sf == SF-1 ? 0 : sf + 1;
             if (sf == SF-1) nf <= nf == NF-1 ? 0 : nf + 1;
         end

@@ -6,8 +6,11 @@
 //   The buffer holds K rows (row r at address (r mod K)*W + column). A window is gathered as
 //   soon as the last pixel it needs has arrived, and every ready window is gathered before the
 //   next pixel is taken, so a row is overwritten only when no pending window reads it.
-//   Gathering reads one pixel per cycle: a window takes K*K + 3 cycles, a pixel one.
-//   Every address is a counter (no multiplier, no modulo); the output is a skid buffer.
+//   Gathering reads one pixel per cycle: a window takes K*K + 2 cycles, a pixel one.
+//   Timing: every address is a counter (no multiplier, no modulo); the next window's position
+//   advances when a gather starts, so whether it is ready is a register computed while the
+//   current one is gathered; a pixel that completes a window is caught by an equality test;
+//   line-buffer writes are registered; the output is a skid buffer.
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none
@@ -59,11 +62,12 @@ reg signed [CW-1:0] top = TOP0, left = LEFT0;
 reg signed [CW-1:0] last_row = LAST_ROW0, last_col = LAST_COL0;
 reg [AW-1:0] top_base = TOP_BASE0;
 
-// gathering: element (ky, kx) read at rd_addr, image position (r, col)
+// gathering: element (ky, kx) read at rd_addr, image position (r, col) in the window at column
+// left_g (the position registers have moved on to the next window)
 reg gathering = 0, gathered = 0;
 reg [KB-1:0] ky = 0, kx = 0;
 reg [AW-1:0] row_base = 0, rd_addr = 0;
-reg signed [CW-1:0] r = 0, col = 0;
+reg signed [CW-1:0] r = 0, col = 0, left_g = 0;
 reg [$clog2(K*K+1)-1:0] reads = 0;
 reg rd_valid = 0, rd_in_image = 0;
 reg [PW-1:0] rd_data = 0;
@@ -71,14 +75,17 @@ reg [K*K*PW-1:0] win = 0;
 
 wire in_image = r >= 0 && r < H && col >= 0 && col < W;
 wire windows_left = oy < OH;
-wire ready = windows_left && (iy > last_row || (iy == last_row && ix > last_col));
+// the next window is ready: the registered comparison, or the pixel just taken completed it
+reg ready_reg = 0, completed = 0;
+wire ready = ready_reg || completed;
 wire all_in = iy == H;
-wire busy = gathering || rd_valid || gathered;
-assign s_axis_tready = !rst && !all_in && !ready && !busy;
-wire take = s_axis_tvalid && s_axis_tready;
-
 wire out_ready;
 wire push = gathered && out_ready;
+// a new gather may start once the reads are done and the last window is leaving
+wire reading = gathering || rd_valid;
+wire start = ready && !reading && (!gathered || push);
+assign s_axis_tready = !rst && !all_in && !ready && !reading && !gathered;
+wire take = s_axis_tvalid && s_axis_tready;
 
 // the write is registered, so that the ready logic does not drive the RAM's write enable; a
 // pixel is written the cycle after it is taken, before any window that needs it can read it
@@ -98,8 +105,10 @@ always @(posedge clk) begin
         wr_addr <= 0; iy <= 0; ix <= 0;
         oy <= 0; ox <= 0; top <= TOP0; left <= LEFT0;
         last_row <= LAST_ROW0; last_col <= LAST_COL0; top_base <= TOP_BASE0;
-        gathering <= 0; gathered <= 0; reads <= 0; rd_valid <= 0;
+        gathering <= 0; gathered <= 0; reads <= 0; rd_valid <= 0; ready_reg <= 0; completed <= 0;
     end else begin
+        ready_reg <= windows_left && (iy > last_row || (iy == last_row && ix > last_col));
+        completed <= take && iy == last_row && ix == last_col;
         if (take) begin
             wr_addr <= wr_addr == ROWS - 1 ? 0 : wr_addr + 1;
             if (ix == W-1) begin
@@ -112,37 +121,14 @@ always @(posedge clk) begin
         // issue the reads of one window
         rd_valid <= gathering;
         rd_in_image <= in_image;
-        if (!busy && ready) begin
+        if (start) begin
             gathering <= 1;
             ky <= 0; kx <= 0;
             row_base <= top_base;
             rd_addr <= top_base + left;
-            r <= top; col <= left;
-        end else if (gathering) begin
-            if (kx == K-1) begin
-                kx <= 0;
-                ky <= ky + 1;
-                row_base <= row_base == LAST_BASE ? 0 : row_base + W;
-                rd_addr <= rd_addr - (K - 1) + (row_base == LAST_BASE ? W - ROWS : W);
-                r <= r + 1;
-                col <= left;
-                if (ky == K-1) gathering <= 0;
-            end else begin
-                kx <= kx + 1;
-                rd_addr <= rd_addr + 1;
-                col <= col + 1;
-            end
-        end
-        // collect them: shifted in at the top so that element 0 ends at the bottom
-        if (rd_valid) begin
-            win <= {rd_in_image ? rd_data : {PW{1'b0}}, win[K*K*PW-1:PW]};
-            reads <= reads + 1;
-            if (reads == K*K-1) gathered <= 1;
-        end
-        // hand the window over and move to the next one
-        if (push) begin
-            gathered <= 0;
-            reads <= 0;
+            r <= top; col <= left; left_g <= left;
+            ready_reg <= 0; completed <= 0;
+            // move on to the next window
             if (ox == OW-1) begin
                 ox <= 0;
                 left <= LEFT0;
@@ -156,9 +142,34 @@ always @(posedge clk) begin
                 left <= left + S;
                 last_col <= left + S + K - 1 > W - 1 ? W - 1 : left + S + K - 1;
             end
+        end else if (gathering) begin
+            if (kx == K-1) begin
+                kx <= 0;
+                ky <= ky + 1;
+                row_base <= row_base == LAST_BASE ? 0 : row_base + W;
+                rd_addr <= rd_addr - (K - 1) + (row_base == LAST_BASE ? W - ROWS : W);
+                r <= r + 1;
+                col <= left_g;
+                if (ky == K-1) gathering <= 0;
+            end else begin
+                kx <= kx + 1;
+                rd_addr <= rd_addr + 1;
+                col <= col + 1;
+            end
+        end
+        // collect them: shifted in at the top so that element 0 ends at the bottom
+        if (rd_valid) begin
+            win <= {rd_in_image ? rd_data : {PW{1'b0}}, win[K*K*PW-1:PW]};
+            reads <= reads + 1;
+            if (reads == K*K-1) gathered <= 1;
+        end
+        // hand the window over
+        if (push) begin
+            gathered <= 0;
+            reads <= 0;
         end
         // image done: every pixel taken and every window emitted
-        if (all_in && !windows_left && !busy) begin
+        if (all_in && !windows_left && !reading && !gathered) begin
             wr_addr <= 0; iy <= 0; ix <= 0;
             oy <= 0; ox <= 0; top <= TOP0; left <= LEFT0;
             last_row <= LAST_ROW0; last_col <= LAST_COL0; top_base <= TOP_BASE0;
