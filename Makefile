@@ -12,11 +12,12 @@ PYTEST_SELECT ?= $(if $(CI),,-m "not slow")
 export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: help setup csim sim synth bitstream train tables bench test test-all clean
+.PHONY: help setup csim sim synth timing bitstream train tables bench test test-all clean
 
 help:  ## list the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo "  variables: IMAGES=N (first N test images), CONFIG=path (design point), SIM=verilator|icarus, BOARD=pynq-z2|zcu102|alveo-u50|..."
+	@echo "             CLOCK_MHZ=N (make timing: the whole network's target), MODULES_ONLY=1 (make timing: layer modules only)"
 
 setup: $(READY)  ## create .venv with the pinned packages and install the dataset
 
@@ -32,6 +33,9 @@ sim: $(READY)  ## generate the RTL from the same graph and simulate it (cocotb) 
 
 synth: $(READY)  ## open synthesis (Yosys) for BOARD, utilization and fit, vendor projects
 	$(PY) -m firmware.synth --board $(BOARD) --config $(CONFIG)
+
+timing: $(READY)  ## open place and route (nextpnr-ecp5, LFE5U-85F-6): post-route Fmax per module and network
+	$(PY) -m firmware.timing --config $(CONFIG) $(if $(CLOCK_MHZ),--clock-mhz $(CLOCK_MHZ)) $(if $(MODULES_ONLY),--modules-only)
 
 bitstream: $(READY)  ## synth, then the Vivado bitstream (needs vivado on PATH)
 	$(PY) -m firmware.synth --board $(BOARD) --config $(CONFIG) --bitstream

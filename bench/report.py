@@ -122,6 +122,7 @@ def hardware(config, work, images):
     """RTL simulation and open synthesis of the default design."""
     from firmware import synth
     from firmware.generate import load_folding
+    from firmware.timing import clock_lines
     from model import data
     from model.store import load_model
     from sim import runner
@@ -148,7 +149,7 @@ def hardware(config, work, images):
     util = json.loads((ctx['out'] / 'utilization.json').read_text())
     differ = int(np.sum(np.any(r['rtl'] != r['csim'], axis=1)))
     return dict(
-        interval=interval, latency=latency, images_per_s=100e6 / interval, rtl_images=len(x), rtl_differ=differ,
+        interval=interval, latency=latency, clock_lines=clock_lines(manifest, work / 'rtl_sim' / 'rtl', 1000 / config['clock_period_ns'], interval, config['board']), rtl_images=len(x), rtl_differ=differ,
         rtl_cycles_per_s=r['cycles'] / r['seconds'], rtl_seconds=r['seconds'], simulator=sim, busy=busy,
         busy_overall=overall, multipliers=manifest['multipliers'], utilization=util, synth_s=synth_s, board=board,
     )  # fmt: skip
@@ -232,7 +233,7 @@ def markdown(compression, variants, hw, timings, files, n_test, seconds):
               f"- RTL simulation ({hw['simulator']}, {hw['rtl_images']} images back to back, the first timed without stalls, "
               f"then random idle and backpressure): {hw['rtl_differ']} images differ from csim in any bit",
               f"- cycles per image (interval): {hw['interval']:,}; latency of the first image: {hw['latency']:,} cycles",
-              f"- images/s at 100 MHz: {hw['images_per_s']:,.0f}",
+              *[f"- {line.strip()}" for line in hw['clock_lines']],
               f"- multipliers: {hw['multipliers']}; busy {hw['busy_overall']:.0%} of the cycles on average (from the schedule at the measured interval)",
               f"- open synthesis (Yosys synth_xilinx, {board['part']}): LUT {total['LUT']:,.0f} ({share['LUT']:.1%}), "
               f"FF {total['FF']:,.0f} ({share['FF']:.1%}), DSP {total['DSP']:,.0f} ({share['DSP']:.1%}), "

@@ -150,7 +150,7 @@ def fit(total, board):
     return all(share[r] <= LIMITS[r] for r in RESOURCES), share
 
 
-def format_table(per_layer, board, share, interval, clock_mhz):
+def format_table(per_layer, board, share):
     rows = [f'{"layer":<34}' + ''.join(f'{r:>10}' for r in RESOURCES)]
     for name, used in per_layer.items():
         if name == 'total':
@@ -159,7 +159,6 @@ def format_table(per_layer, board, share, interval, clock_mhz):
     rows.append(f'{board["name"] + " (" + board["part"] + ")":<34}' + ''.join(f'{board["resources"][r]:>10,}' for r in RESOURCES))
     rows.append(f'{"used":<34}' + ''.join(f'{share[r]:>10.1%}' for r in RESOURCES))
     rows.append(f'{"limit":<34}' + ''.join(f'{LIMITS[r]:>10.0%}' for r in RESOURCES))
-    rows.append(f'throughput: {interval:,} cycles per image (estimated) = {clock_mhz * 1e6 / interval:,.0f} images/s at {clock_mhz:g} MHz')
     return '\n'.join(rows)
 
 
@@ -189,8 +188,13 @@ def step_report(ctx):
     out = ctx['out'] / 'yosys'
     per_layer = utilization((out / 'stat.txt').read_text(), (out / 'top_cells.il').read_text(), ctx['manifest']['top'])
     ctx['fits'], share = fit(per_layer['total'], ctx['board'])
+    from firmware.timing import clock_lines
+
     clock_mhz = 1000 / ctx['config']['clock_period_ns']
-    table = format_table(per_layer, ctx['board'], share, ctx['manifest']['estimated_interval_cycles'], clock_mhz)
+    interval = ctx['manifest']['estimated_interval_cycles']
+    table = format_table(per_layer, ctx['board'], share)
+    table += f'\nthroughput: {interval:,} cycles per image (estimated; `make sim` measures it)\n'
+    table += '\n'.join(clock_lines(ctx['manifest'], ctx['out'] / 'rtl', clock_mhz, interval, ctx['board']['name']))
     (ctx['out'] / 'utilization.txt').write_text(table + '\n')
     (ctx['out'] / 'utilization.json').write_text(json.dumps(dict(per_layer=per_layer, share=share, fits=ctx['fits']), indent=1) + '\n')
     ctx['say'](f'\nOpen synthesis (Yosys synth_xilinx -family {ctx["board"]["family"]}) of {ctx["config"]["model"].name}:\n{table}')

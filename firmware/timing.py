@@ -42,7 +42,9 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / 'firmware' / 'ecp5.yaml'
 EVIDENCE = ROOT / 'firmware' / 'timing_evidence.json'
 RTL = ROOT / 'firmware' / 'rtl'
-NEXTPNR_PHASES = ('Packing', 'placer', 'Placing', 'HeAP', 'SA placement', 'Routing', 'router', 'iter', 'Critical path')
+# what nextpnr's log says -> the phase shown on the progress line (the last match wins)
+NEXTPNR_PHASES = (('Packing', 'packing'), ('Running placer', 'placing'), ('HeAP', 'placing'),
+                  ('Routing', 'routing'), ('Router1', 'routing'), ('Critical path', 'timing report'))  # fmt: skip
 
 
 class ToolMissing(RuntimeError):
@@ -117,13 +119,11 @@ def yosys_script(top, sources, params):
 def phase(log):
     """The last thing nextpnr (or Yosys) said it was doing, for the progress line."""
     try:
-        text = log.read_text(errors='replace')[-4000:]
+        text = log.read_text(errors='replace')
     except FileNotFoundError:
         return 'synthesis'
-    for line in reversed(text.splitlines()):
-        if any(p in line for p in NEXTPNR_PHASES):
-            return line.replace('Info:', '').strip()[:40]
-    return 'starting'
+    found = [(text.rfind(key), name) for key, name in NEXTPNR_PHASES if key in text]
+    return max(found)[1] if found else 'starting'
 
 
 def run_tool(cmd, cwd, log_name, procs):
@@ -200,9 +200,14 @@ def step_generate(ctx):
 
 
 def module_jobs(ctx):
+    known = {layer['name'] for d in ctx['designs'].values() for layer in d['manifest']['layers']}
+    if set(ctx['layers']) - known:
+        raise GraphError(f'--layer: no such layer {sorted(set(ctx["layers"]) - known)}; layers: {", ".join(sorted(known))}')
     jobs = {}
     for design in ctx['designs'].values():
         for layer in design['manifest']['layers']:
+            if ctx['layers'] and layer['name'] not in ctx['layers']:
+                continue
             rom_files = {}
             if layer['module'] in ('conv2d', 'pointwise_conv'):
                 rom_files = {'WEIGHT_FILE': str(design['rtl'] / 'rom' / f'{layer["name"]}_w.mem'), 'BIAS_FILE': str(design['rtl'] / 'rom' / f'{layer["name"]}_b.mem')}
@@ -278,7 +283,7 @@ def step_modules(ctx):
 
 
 def step_network(ctx):
-    if ctx['modules_only']:
+    if ctx['modules_only'] or ctx['layers']:
         return
     job = network_job(ctx)
     ctx['network_key'] = job['key']
@@ -298,6 +303,8 @@ def format_report(ctx):
         rows.append(f'\nlayer modules, folding {design["folding"]}, target {ctx["module_mhz"]:g} MHz')
         rows.append(f'{"layer":<30}{"module":<16}{"PExSIMD":>8}{"Fmax MHz":>10}{"LUT4":>8}{"FF":>8}{"MULT":>6}{"EBR":>5}  verdict  critical path')
         for layer in design['manifest']['layers']:
+            if 'timing_key' not in layer:
+                continue
             r = ctx['results'][layer['timing_key']]
             p = layer['params']
             fold = f'{p["PE"]}x{p["SIMD"]}' if 'PE' in p else '-'
@@ -333,17 +340,18 @@ def summary(ctx):
     """What other reports need: per design, the slowest module and the network's Fmax."""
     out = dict(part=ctx['target']['part'], speed=ctx['target']['speed'], sources=ctx['sources'], tools=ctx['tools'],
                module_mhz=ctx['module_mhz'], clock_mhz=ctx['clock_mhz'], measured=time.strftime('%Y-%m-%d'), designs={})  # fmt: skip
-    for name, design in ctx['designs'].items():
+    network = {}
+    if ctx.get('network_key'):  # the same model and RTL, folded for the 85F: evidence for both designs
+        r = ctx['results'][ctx['network_key']]
+        network = dict(network_folding=ctx['designs']['ecp5']['folding'], network_mhz=r.get('fmax_mhz') if r['ok'] else None,
+                       network_used=r.get('used'), network_pnr_s=r.get('pnr_s'))  # fmt: skip
+    for design in ctx['designs'].values():
         mods = [ctx['results'][layer['timing_key']] for layer in design['manifest']['layers']]
         slowest = min((r['fmax_mhz'] for r in mods if r['ok']), default=None)
-        entry = dict(folding=design['folding'], slowest_module_mhz=slowest, modules_ok=all(r['ok'] for r in mods),
-                     modules={layer['name']: ctx['results'][layer['timing_key']].get('fmax_mhz') for layer in design['manifest']['layers']})  # fmt: skip
-        if name == 'ecp5' and ctx.get('network_key'):
-            r = ctx['results'][ctx['network_key']]
-            entry['network_mhz'] = r.get('fmax_mhz') if r['ok'] else None
-            entry['network_used'] = r.get('used')
-            entry['network_pnr_s'] = r.get('pnr_s')
-        out['designs'][design['digest']] = entry
+        out['designs'][design['digest']] = dict(
+            folding=design['folding'], slowest_module_mhz=slowest, modules_ok=all(r['ok'] for r in mods),
+            modules={layer['name']: ctx['results'][layer['timing_key']].get('fmax_mhz') for layer in design['manifest']['layers']}, **network,
+        )  # fmt: skip
     return out
 
 
@@ -351,10 +359,11 @@ def step_report(ctx):
     text = format_report(ctx)
     ctx['say']('\n' + text)
     (ctx['out'] / 'timing.txt').write_text(text + '\n')
-    record = summary(ctx)
-    (ctx['out'] / 'timing.json').write_text(json.dumps(record, indent=1) + '\n')
-    update_evidence(record)
-    module_results = [ctx['results'][layer['timing_key']] for d in ctx['designs'].values() for layer in d['manifest']['layers']]
+    if not ctx['layers']:  # a run of some layers only is no evidence for the design
+        record = summary(ctx)
+        (ctx['out'] / 'timing.json').write_text(json.dumps(record, indent=1) + '\n')
+        update_evidence(record)
+    module_results = [ctx['results'][layer['timing_key']] for d in ctx['designs'].values() for layer in d['manifest']['layers'] if 'timing_key' in layer]
     ok = all(r['ok'] and r['fmax_mhz'] >= ctx['module_mhz'] for r in module_results)
     if ctx.get('network_key'):
         r = ctx['results'][ctx['network_key']]
@@ -385,14 +394,12 @@ def clock_lines(manifest, rtl_dir, clock_mhz, interval, board=None):
     from firmware.synth import load_board
 
     found = evidence_for(manifest, rtl_dir)
-    target = load_target()
     lines = []
     ecp5 = None
     if found and found.get('slowest_module_mhz'):
-        ecp5 = f'ECP5 evidence ({found["part"]}, nextpnr post-route, {found["measured"]}): every layer module >= {found["slowest_module_mhz"]:.1f} MHz'
-        whole = [e.get('network_mhz') for e in json.loads(EVIDENCE.read_text()).values() if e.get('sources') == found['sources'] and e.get('network_mhz')]
-        if whole:
-            ecp5 += f'; whole network ({target["folding"].name}) {whole[-1]:.1f} MHz'
+        ecp5 = f'ECP5 evidence ({found["part"]}, nextpnr post-route, {found["measured"]}): slowest layer module {found["slowest_module_mhz"]:.1f} MHz'
+        if found.get('network_mhz'):
+            ecp5 += f', whole network ({found["network_folding"]}) {found["network_mhz"]:.1f} MHz'
     if board and load_board(board)['family'].startswith('xc'):
         lines.append(f'clock: {clock_mhz:g} MHz target on {load_board(board)["part"]}: Vivado\'s timing is the authority (not run here)')
         lines.append(f'  images/s at the {clock_mhz:g} MHz target: {clock_mhz * 1e6 / interval:,.0f}')
@@ -414,6 +421,7 @@ def main(argv=None):
     parser.add_argument('--clock-mhz', type=float, default=target['network_mhz'], help=f'whole-network target (default {target["network_mhz"]})')
     parser.add_argument('--module-clock-mhz', type=float, default=target['module_mhz'], help=f'per-module target (default {target["module_mhz"]})')
     parser.add_argument('--modules-only', action='store_true', help='skip the whole network (about half an hour)')
+    parser.add_argument('--layer', action='append', default=[], help='only this layer\'s module (repeatable; no network, no evidence)')
     parser.add_argument('--jobs', type=int, default=os.cpu_count() or 1, help='place-and-route runs at once')
     parser.add_argument('--out', default=str(ROOT / 'build' / 'timing'), help='work folder (and cache)')
     args = parser.parse_args(argv)
@@ -439,7 +447,7 @@ def main(argv=None):
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     ctx = dict(config=config, target=target, out=out, tools=tools, sources=sources_digest(), results={}, say=print,
-               clock_mhz=args.clock_mhz, module_mhz=args.module_clock_mhz, modules_only=args.modules_only, jobs=args.jobs)  # fmt: skip
+               clock_mhz=args.clock_mhz, module_mhz=args.module_clock_mhz, modules_only=args.modules_only, layers=args.layer, jobs=args.jobs)  # fmt: skip
     started = time.time()
     try:
         for name, step in STEPS:

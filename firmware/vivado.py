@@ -1,6 +1,7 @@
 """The Vivado project of the generated RTL for a Zynq board: the processing system, an AXI DMA
 (MM2S feeds the accelerator's s_axis, its m_axis feeds S2MM), the accelerator as an RTL module
-reference, a 100 MHz fabric clock, and the bitstream with its .hwh for PYNQ."""
+reference, the design point's fabric clock, and the bitstream with its .hwh for PYNQ. The
+build fails when the routed design has negative setup or hold slack."""
 from pathlib import Path
 
 SCRIPT = 'build_bitstream.tcl'
@@ -69,6 +70,10 @@ if {{[get_property PROGRESS [get_runs impl_1]] != "100%"}} {{ error "implementat
 open_run impl_1
 report_utilization -hierarchical -file $here/utilization_vivado.rpt
 report_timing_summary -file $here/timing_vivado.rpt
+# Vivado's timing is the authority for this part: a bitstream that misses the clock is no result
+set wns [get_property SLACK [get_timing_paths -max_paths 1 -nworst 1 -setup]]
+set whs [get_property SLACK [get_timing_paths -max_paths 1 -nworst 1 -hold]]
+if {{$wns < 0 || $whs < 0}} {{ error "timing not met at {mhz:g} MHz: WNS $wns ns, WHS $whs ns (see timing_vivado.rpt)" }}
 file copy -force [glob $here/project/squeezenet.runs/impl_1/*.bit] $here/squeezenet.bit
 file copy -force [glob $here/project/squeezenet.gen/sources_1/bd/system/hw_handoff/system.hwh] $here/squeezenet.hwh
 """

@@ -1,7 +1,7 @@
 """Fixed-point formats and the quantized Keras layers of the bit-exact chain.
 
 Each layer here computes, in floating point, exactly what hls4ml's ap_fixed C++ computes
-(shared/DESIGN.md, numeric contract):
+(docs/design.md, numeric contract):
 
 - conv: weights and biases are ap_fixed values; products and sums are exact (the accumulator is
   sized so that they are, see `accum_format`); the result is cast once, with rounding (AP_RND:

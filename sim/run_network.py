@@ -19,7 +19,6 @@ import numpy as np
 from sim import runner
 
 ROOT = Path(__file__).resolve().parent.parent
-CLOCK_MHZ = 100
 
 
 def step(message):
@@ -112,8 +111,11 @@ def main(argv=None):
     print(f'  top-1 RTL                {np.mean(r["rtl"].argmax(1) == labels):.4f}')
     print(f'  images differing (RTL vs csim, any bit): {differ}')
     if interval:
+        from firmware.timing import clock_lines
+
         print(f'  cycles per image: {interval} (interval, back to back), latency {latency} cycles')
-        print(f'  images/s at {CLOCK_MHZ} MHz: {CLOCK_MHZ * 1e6 / interval:,.0f}')
+        for line in clock_lines(manifest, Path(args.out) / 'rtl', 1000 / config['clock_period_ns'], interval, config['board']):
+            print(f'  {line}')
     print(f'  multipliers: {manifest["multipliers"]}; FIFOs (beats): {manifest["fifos"]}')
     print(f'  simulator: {r["cycles"]:,} cycles in {r["seconds"]:.1f} s ({r["cycles"] / r["seconds"]:,.0f} cycles/s)')
     print(f'  wall time: {time.time() - started:.1f} s   work folder: {args.out}')

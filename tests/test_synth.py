@@ -90,6 +90,8 @@ def test_vivado_script_names_the_board_part(board, tmp_path):
     assert f'-part {spec["part"]}' in tcl and f'board_part {spec["board_part"]}' in tcl
     assert 'create_bd_cell -type module -reference squeezenet_top accelerator' in tcl
     assert 'c_s_axis_s2mm_tdata_width {256}' in tcl and 'write_bitstream' in tcl
+    # negative slack fails the build before the bitstream is copied out
+    assert tcl.index('timing not met at 100 MHz') < tcl.index('file copy -force')
 
 
 MANIFEST = {
@@ -125,8 +127,10 @@ def test_report_says_when_the_design_does_not_fit(tmp_path):
     (tmp_path / 'yosys' / 'top_cells.il').write_text(CELLS)
     tiny = dict(synth.load_board('pynq-z2'), resources={'LUT': 100, 'FF': 1000, 'DSP': 3, 'BRAM36': 10})
     said = []
-    ctx = dict(board=tiny, out=tmp_path, say=said.append, manifest={'top': 'squeezenet_top', 'estimated_interval_cycles': 1000},
+    manifest = {'top': 'squeezenet_top', 'estimated_interval_cycles': 1000, 'layers': []}
+    ctx = dict(board=tiny, out=tmp_path, say=said.append, manifest=manifest,
                config={'model': Path('m.keras'), 'clock_period_ns': 10})  # fmt: skip
     synth.step_report(ctx)
     assert not ctx['fits'] and 'DOES NOT FIT' in said[-1]
+    assert "Vivado's timing is the authority" in said[0] and 'images/s at the 100 MHz target: 100,000' in said[0]
     assert 'conv1' in (tmp_path / 'utilization.txt').read_text()

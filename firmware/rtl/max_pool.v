@@ -46,15 +46,18 @@ wire last = py == P-1 && px == P-1;
 wire [$clog2(OW+1)-1:0] ox_next = !take ? ox : x == W-1 ? 0 : px == P-1 ? ox + 1 : ox;
 reg [C*DW-1:0] read_ahead = 0, written = 0;
 reg forward = 0;
-wire [C*DW-1:0] prev = forward ? written : read_ahead;
 wire [C*DW-1:0] best;
 genvar c;
 generate
     for (c = 0; c < C; c = c + 1) begin : g_lane
+        // both candidates compared at once, the forwarding choice made after the comparators
         wire [DW-1:0] a = s_axis_tdata[c*DW +: DW];
-        wire [DW-1:0] b = prev[c*DW +: DW];
-        wire a_wins = SIGNED ? $signed(a) > $signed(b) : a > b;
-        assign best[c*DW +: DW] = first || a_wins ? a : b;
+        wire [DW-1:0] w = written[c*DW +: DW];
+        wire [DW-1:0] r = read_ahead[c*DW +: DW];
+        wire beats_w = SIGNED ? $signed(a) > $signed(w) : a > w;
+        wire beats_r = SIGNED ? $signed(a) > $signed(r) : a > r;
+        wire a_wins = forward ? beats_w : beats_r;
+        assign best[c*DW +: DW] = first || a_wins ? a : forward ? w : r;
     end
 endgenerate
 

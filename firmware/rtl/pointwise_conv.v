@@ -73,7 +73,7 @@ reg [AB-1:0] addr = 0;
 reg [NB-1:0] nf = 0;
 reg [SB-1:0] sf = 0;
 reg [CB-1:0] pending = 0;  // beats taken whose result has not left the FIFO
-reg full = 0;              // pending == CREDITS, as a register
+reg full = 0, near = 0;    // pending == CREDITS, pending == CREDITS-1, as registers
 reg at_last = DEPTH == 1;  // addr == DEPTH-1, as a register
 wire issue_last = have_x && at_last;
 wire fifo_pop = m_axis_tvalid && m_axis_tready;
@@ -93,15 +93,23 @@ always @(posedge clk) begin
     if (take) x <= s_axis_tdata;
     else if (have_x) x <= x_next;
     if (rst) begin
-        have_x <= 0; addr <= 0; nf <= 0; sf <= 0; pending <= 0; full <= 0; at_last <= DEPTH == 1;
+        have_x <= 0; addr <= 0; nf <= 0; sf <= 0; pending <= 0; full <= 0; near <= CREDITS == 1; at_last <= DEPTH == 1;
     end else begin
-        pending <= pending + take - fifo_pop;
-        full <= pending + take - fifo_pop == CREDITS;
+        // the count moves by one at most; the flags follow by equality tests, no adder on the way
+        if (take && !fifo_pop) begin
+            pending <= pending + 1;
+            full <= near;
+            near <= pending == CREDITS-2;
+        end else if (fifo_pop && !take) begin
+            pending <= pending - 1;
+            full <= 0;
+            near <= full;
+        end
         if (take) have_x <= 1;
         else if (issue_last) have_x <= 0;
         if (have_x) begin
             addr <= issue_last ? 0 : addr + 1;
-            at_last <= issue_last ? DEPTH == 1 : addr + 1 == DEPTH-1;
+            at_last <= issue_last ? DEPTH == 1 : addr == DEPTH-2;
             sf <= sf == SF-1 ? 0 : sf + 1;
             if (sf == SF-1) nf <= nf == NF-1 ? 0 : nf + 1;
         end

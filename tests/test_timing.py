@@ -1,0 +1,70 @@
+"""make timing: open place and route (Yosys synth_ecp5, nextpnr-ecp5) and its verdicts."""
+import pytest
+
+from firmware import timing
+
+
+def job(top, params, clock_mhz):
+    return dict(key='test', kind='module', top=top, sources=timing.rtl_sources(), params=params, clock_mhz=clock_mhz, layers=[top])
+
+
+def test_a_small_module_is_placed_and_routed_and_meets_a_slow_clock(tmp_path):
+    result = timing.place_and_route(job('axis_clone', {'WIDTH': 8}, 50), timing.load_target(), tmp_path, set())
+    assert result['ok'], result
+    assert result['fmax_mhz'] > 50 and timing.verdict(result, 50) == 'MET'
+    assert result['used']['TRELLIS_FF'] >= 2 * 2 * 8  # two skid buffers of two 8-bit registers
+    assert result['path_from'] and result['path_to']
+
+
+def test_a_clock_out_of_reach_is_reported_missed(tmp_path):
+    result = timing.place_and_route(job('axis_clone', {'WIDTH': 8}, 2000), timing.load_target(), tmp_path, set())
+    assert result['ok'] and result['fmax_mhz'] < 2000
+    assert timing.verdict(result, 2000) == 'MISSED'
+
+
+def test_a_design_that_does_not_fit_fails_clearly(tmp_path):
+    # 160 multipliers, the LFE5U-85F has 156 MULT18X18D
+    params = dict(N=160, C_OUT=1, PE=1, SIMD=160, IN_W=8, IN_F=0, IN_SIGNED=0, W_W=8, W_F=0, B_W=8, B_F=0, ACC_W=24, ACC_F=0,
+                  OUT_W=8, OUT_F=0, OUT_SIGNED=0, ROUND=1, SAT=1, RELU=1)  # fmt: skip
+    (tmp_path / 'w.mem').write_text('0\n')
+    (tmp_path / 'b.mem').write_text('0\n')
+    params.update(WEIGHT_FILE=str(tmp_path / 'w.mem'), BIAS_FILE=str(tmp_path / 'b.mem'))
+    result = timing.place_and_route(job('pointwise_conv', params, 100), timing.load_target(), tmp_path / 'run', set())
+    assert not result['ok']
+    assert 'nextpnr failed' in result['error'] and 'MULT18X18D' in result['error']
+    assert timing.verdict(result, 100) == 'FAIL'
+
+
+@pytest.mark.slow
+def test_make_timing_of_one_layer_exits_1_when_its_clock_is_missed(tmp_path, capsys):
+    code = timing.main(['--layer', 'clone_fire2_squeeze_relu', '--module-clock-mhz', '2000', '--out', str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert 'clone_fire2_squeeze_relu' in out and 'MISSED' in out and 'FAIL: a clock was missed' in out
+    assert 'LFE5U-85F' in out and 'not the Xilinx part' in out
+
+
+@pytest.mark.parametrize('args, message', [
+    (['--clock-mhz', '-5'], '--clock-mhz must be positive'),
+    (['--config', 'nosuch.yaml'], 'nosuch.yaml'),
+])  # fmt: skip
+def test_bad_input_exits_2_before_any_work(args, message, tmp_path, capsys):
+    assert timing.main([*args, '--out', str(tmp_path / 'out')]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / 'out').exists()
+
+
+def test_evidence_is_found_only_for_the_exact_design(tmp_path, monkeypatch):
+    rtl = tmp_path / 'rtl'
+    (rtl / 'rom').mkdir(parents=True)
+    (rtl / 'rom' / 'conv_w.mem').write_text('01\n')
+    manifest = dict(layers=[dict(name='conv', module='pointwise_conv', params={'PE': 1})])
+    monkeypatch.setattr(timing, 'EVIDENCE', tmp_path / 'evidence.json')
+    record = dict(part='LFE5U-85F-6BG381C', measured='2026-11-27', designs={
+        timing.design_digest(manifest, rtl): dict(slowest_module_mhz=130.0, network_mhz=101.0, network_folding='f.yaml')})  # fmt: skip
+    timing.update_evidence(record, timing.EVIDENCE)
+    lines = '\n'.join(timing.clock_lines(manifest, rtl, 100, 10000, 'pynq-z2'))
+    assert 'Vivado' in lines and '10,000' in lines and '130.0 MHz' in lines and '101.0 MHz' in lines
+    (rtl / 'rom' / 'conv_w.mem').write_text('02\n')  # other weights: another design
+    lines = '\n'.join(timing.clock_lines(manifest, rtl, 100, 10000, 'pynq-z2'))
+    assert 'none for this exact design' in lines
