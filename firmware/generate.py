@@ -312,9 +312,9 @@ def mac_cycles(node, tensors):
 def cycles_per_image(node, tensors):
     """Cycles a node needs per image when never stalled (the slowest one sets the throughput)."""
     p = node.params
-    if node.module == 'conv2d':  # a window takes K*K reads and 4 cycles of hand-over, a pixel one cycle
+    if node.module == 'conv2d':  # a window takes K*K reads and 2 cycles of hand-over, a pixel one cycle
         windows = tensors[node.outputs[0]].pixels
-        return max(mac_cycles(node, tensors), windows * (p['K'] ** 2 + 4) + p['H'] * p['W'])
+        return max(mac_cycles(node, tensors), windows * (p['K'] ** 2 + 2) + p['H'] * p['W'])
     if node.module == 'pointwise_conv':
         return mac_cycles(node, tensors)
     return tensors[node.inputs[0]].pixels

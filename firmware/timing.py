@@ -92,6 +92,17 @@ def sources_digest():
     return digest(*[p.name.encode() + p.read_bytes() for p in rtl_sources()])
 
 
+def module_files(top):
+    """firmware/rtl files `top` is built from: its own and those of the modules it instantiates."""
+    files, todo = set(), [top]
+    while todo:
+        path = RTL / f'{todo.pop()}.v'
+        if path.exists() and path not in files:
+            files.add(path)
+            todo += re.findall(r'^\s*(\w+)\s*#\s*\(', path.read_text(), re.M)
+    return sorted(files)
+
+
 def roms(rtl_dir, name):
     """Contents of a layer's ROM files (their paths differ between clones, their bits do not)."""
     return [p.read_bytes() for p in sorted((Path(rtl_dir) / 'rom').glob(f'{name}_*.mem'))]
@@ -211,7 +222,8 @@ def module_jobs(ctx):
             rom_files = {}
             if layer['module'] in ('conv2d', 'pointwise_conv'):
                 rom_files = {'WEIGHT_FILE': str(design['rtl'] / 'rom' / f'{layer["name"]}_w.mem'), 'BIAS_FILE': str(design['rtl'] / 'rom' / f'{layer["name"]}_b.mem')}
-            key = digest('module', ctx['sources'], layer['module'], layer['params'], *roms(design['rtl'], layer['name']), ctx['module_mhz'], ctx['target'], ctx['tools'])
+            used = [p.name.encode() + p.read_bytes() for p in module_files(layer['module'])]
+            key = digest('module', *used, layer['module'], layer['params'], *roms(design['rtl'], layer['name']), ctx['module_mhz'], ctx['target'], ctx['tools'])
             job = jobs.setdefault(key, dict(key=key, kind='module', top=layer['module'], sources=rtl_sources(), params={**layer['params'], **rom_files}, clock_mhz=ctx['module_mhz'], layers=[]))
             job['layers'].append(layer['name'])
             layer['timing_key'] = key

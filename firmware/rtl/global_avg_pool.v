@@ -39,10 +39,11 @@ reg [C*OUT_W-1:0] avg = 0;   // averages gathered, the last lane at the top
 reg [$clog2(N+1)-1:0] count = 0;
 reg [$clog2(C+1)-1:0] lane = 0, lanes_out = 0;
 reg dividing = 0, busy = 0, done = 0;  // dividing: lanes left; busy: until the result left
+reg at_end = N == 1;  // count == N-1, as a register
 
 assign m_axis_tlast = 1'b1;
 // the last pixel of an image hands its sums over, so the divider must be free then
-assign s_axis_tready = !(count == N-1 && busy);
+assign s_axis_tready = !(at_end && busy);
 wire take = s_axis_tvalid && s_axis_tready;
 wire out_ready;
 wire push = done && out_ready;
@@ -78,7 +79,7 @@ fixed_cast_pipe #(
 
 always @(posedge clk) begin
     if (take) acc <= acc_next;
-    if (take && count == N-1) sums <= acc_next;
+    if (take && at_end) sums <= acc_next;
     else if (dividing && !stepping && !signing) sums <= sums >> ACC_W;
     if (dividing && !stepping && !signing) begin  // load a lane
         mag <= s[ACC_W-1] ? -s : s;
@@ -91,13 +92,16 @@ always @(posedge clk) begin
     if (signing) q <= negative ? -mag : mag;
     if (cast_valid[1]) avg <= C > 1 ? {q_out, avg[C*OUT_W-1:OUT_W]} : q_out;
     if (rst) begin
-        count <= 0; lane <= 0; lanes_out <= 0; step <= 0;
+        count <= 0; at_end <= N == 1; lane <= 0; lanes_out <= 0; step <= 0;
         dividing <= 0; stepping <= 0; signing <= 0; q_valid <= 0; cast_valid <= 0; busy <= 0; done <= 0;
     end else begin
         q_valid <= signing;
         cast_valid <= {cast_valid[0], q_valid};
-        if (take) count <= count == N-1 ? 0 : count + 1;
-        if (take && count == N-1) begin
+        if (take) begin
+            count <= at_end ? 0 : count + 1;
+            at_end <= N == 1 || count == N-2;
+        end
+        if (take && at_end) begin
             dividing <= 1;
             busy <= 1;
             lane <= 0;

@@ -43,7 +43,9 @@ wire last = py == P-1 && px == P-1;
 
 // partial[ox] is read a cycle ahead, at the ox of the next pixel; a write in the last cycle to
 // the same entry is forwarded, so no comparison waits for the RAM
-wire [$clog2(OW+1)-1:0] ox_next = !take ? ox : x == W-1 ? 0 : px == P-1 ? ox + 1 : ox;
+// (both candidates are read from registers' addresses; the take only picks one at the end)
+wire [$clog2(OW+1)-1:0] ox_after = x == W-1 ? 0 : px == P-1 ? ox + 1 : ox;
+wire [$clog2(OW+1)-1:0] ox_next = take ? ox_after : ox;
 reg [C*DW-1:0] read_ahead = 0, written = 0;
 reg forward = 0;
 wire [C*DW-1:0] best;
@@ -63,7 +65,7 @@ endgenerate
 
 always @(posedge clk) begin
     if (take && in_range && !last) partial[ox] <= best;
-    read_ahead <= partial[ox_next];
+    read_ahead <= take ? partial[ox_after] : partial[ox];
     if (take) written <= best;
     forward <= take && in_range && !last && ox_next == ox;
     if (rst) begin

@@ -47,9 +47,11 @@ localparam [AW-1:0] ROWS = K * W;
 localparam [AW-1:0] LAST_BASE = (K - 1) * W;
 localparam [AW-1:0] TOP_BASE0 = ((K - PAD_T % K) % K) * W;  // row -PAD_T
 localparam [AW-1:0] STEP_BASE = (S % K) * W;                 // S rows further down
+// constants as wide as the row/column registers, so that no comparison is 32 bits wide
 localparam signed [CW-1:0] TOP0 = -PAD_T, LEFT0 = -PAD_L;
 localparam signed [CW-1:0] LAST_ROW0 = K - 1 - PAD_T > H - 1 ? H - 1 : K - 1 - PAD_T;
 localparam signed [CW-1:0] LAST_COL0 = K - 1 - PAD_L > W - 1 ? W - 1 : K - 1 - PAD_L;
+localparam signed [CW-1:0] HC = H, WC = W, OHC = OH, OWC = OW, SC = S, K1 = K - 1;
 
 reg [PW-1:0] rows [0:K*W-1];
 
@@ -73,12 +75,12 @@ reg rd_valid = 0, rd_in_image = 0;
 reg [PW-1:0] rd_data = 0;
 reg [K*K*PW-1:0] win = 0;
 
-wire in_image = r >= 0 && r < H && col >= 0 && col < W;
-wire windows_left = oy < OH;
+wire in_image = !r[CW-1] && r < HC && !col[CW-1] && col < WC;
+wire windows_left = oy < OHC;
 // the next window is ready: the registered comparison, or the pixel just taken completed it
 reg ready_reg = 0, completed = 0;
 wire ready = ready_reg || completed;
-wire all_in = iy == H;
+wire all_in = iy == HC;
 wire out_ready;
 wire push = gathered && out_ready;
 // a new gather may start once the reads are done and the last window is leaving
@@ -109,9 +111,13 @@ always @(posedge clk) begin
     end else begin
         ready_reg <= windows_left && (iy > last_row || (iy == last_row && ix > last_col));
         completed <= take && iy == last_row && ix == last_col;
+        // the last pixel the next window needs follows its position a cycle later: the position
+        // moves when a gather starts, and nothing asks for these before that gather is done
+        last_row <= top + K1 > HC - 1 ? HC - 1 : top + K1;
+        last_col <= left + K1 > WC - 1 ? WC - 1 : left + K1;
         if (take) begin
             wr_addr <= wr_addr == ROWS - 1 ? 0 : wr_addr + 1;
-            if (ix == W-1) begin
+            if (ix == WC - 1) begin
                 ix <= 0;
                 iy <= iy + 1;
             end else begin
@@ -129,18 +135,15 @@ always @(posedge clk) begin
             r <= top; col <= left; left_g <= left;
             ready_reg <= 0; completed <= 0;
             // move on to the next window
-            if (ox == OW-1) begin
+            if (ox == OWC - 1) begin
                 ox <= 0;
                 left <= LEFT0;
-                last_col <= LAST_COL0;
                 oy <= oy + 1;
-                top <= top + S;
-                last_row <= top + S + K - 1 > H - 1 ? H - 1 : top + S + K - 1;
+                top <= top + SC;
                 top_base <= top_base + STEP_BASE >= ROWS ? top_base + STEP_BASE - ROWS : top_base + STEP_BASE;
             end else begin
                 ox <= ox + 1;
-                left <= left + S;
-                last_col <= left + S + K - 1 > W - 1 ? W - 1 : left + S + K - 1;
+                left <= left + SC;
             end
         end else if (gathering) begin
             if (kx == K-1) begin
