@@ -10,8 +10,9 @@ Vivado's timing is the authority, and this is the evidence beside its target clo
 Steps (a list, each a small function of one context, as in firmware.synth):
   generate  the hls4ml graph of the configured model and the RTL from it, twice: with the
             design point's folding (the board's) and with the folding that fits the 85F
-  modules   every distinct layer module of both, out of context, at --module-clock-mhz
-  network   the whole network with the 85F folding, out of context, at --clock-mhz
+  place_and_route
+            every distinct layer module of both, out of context, at --module-clock-mhz, and the
+            whole network with the 85F folding, out of context, at --clock-mhz (in parallel)
   report    Fmax, utilization and the critical path (which layers it starts and ends in)
 Every place-and-route run is cached under build/timing/cache by a hash of what it reads (RTL
 sources, parameters, ROM contents, clock, device, tool versions): an unchanged module is not
@@ -290,16 +291,15 @@ def run_jobs(ctx, jobs):
     return results
 
 
-def step_modules(ctx):
-    ctx['results'].update(run_jobs(ctx, module_jobs(ctx)))
-
-
-def step_network(ctx):
-    if ctx['modules_only'] or ctx['layers']:
-        return
-    job = network_job(ctx)
-    ctx['network_key'] = job['key']
-    ctx['results'].update(run_jobs(ctx, [job]))
+def step_place_and_route(ctx):
+    """The layer modules and (unless told not to) the whole network, all in one pool, the
+    network first: it takes longest, and the modules fill the other workers meanwhile."""
+    jobs = module_jobs(ctx)
+    if not (ctx['modules_only'] or ctx['layers']):
+        network = network_job(ctx)
+        ctx['network_key'] = network['key']
+        jobs.append(network)
+    ctx['results'].update(run_jobs(ctx, jobs))
 
 
 def verdict(result, clock_mhz):
@@ -423,7 +423,7 @@ def clock_lines(manifest, rtl_dir, clock_mhz, interval, board=None):
     return lines
 
 
-STEPS = [('generate', step_generate), ('modules', step_modules), ('network', step_network), ('report', step_report)]
+STEPS = [('generate', step_generate), ('place_and_route', step_place_and_route), ('report', step_report)]
 
 
 def main(argv=None):

@@ -43,8 +43,10 @@ wire last = py == P-1 && px == P-1;
 
 // partial[ox] is read a cycle ahead, at the ox of the next pixel; a write in the last cycle to
 // the same entry is forwarded, so no comparison waits for the RAM
-// (both candidates are read from registers' addresses; the take only picks one at the end)
-wire [$clog2(OW+1)-1:0] ox_after = x == W-1 ? 0 : px == P-1 ? ox + 1 : ox;
+// (both candidates are read at addresses held in registers; the take only picks one at the end)
+reg row_end = W == 1, seg_end = P == 1;  // x == W-1, px == P-1, as registers
+reg [$clog2(OW+1)-1:0] ox_plus = 1;      // ox + 1
+wire [$clog2(OW+1)-1:0] ox_after = row_end ? 0 : seg_end ? ox_plus : ox;
 wire [$clog2(OW+1)-1:0] ox_next = take ? ox_after : ox;
 reg [C*DW-1:0] read_ahead = 0, written = 0;
 reg forward = 0;
@@ -69,17 +71,20 @@ always @(posedge clk) begin
     if (take) written <= best;
     forward <= take && in_range && !last && ox_next == ox;
     if (rst) begin
-        x <= 0; y <= 0; px <= 0; py <= 0; ox <= 0;
+        x <= 0; y <= 0; px <= 0; py <= 0; ox <= 0; row_end <= W == 1; seg_end <= P == 1; ox_plus <= 1;
     end else begin
         if (take) begin
-            if (x == W-1) begin
+            row_end <= row_end ? W == 1 : x == W-2;
+            seg_end <= row_end || seg_end ? P == 1 : px == P-2;
+            ox_plus <= row_end ? 1 : seg_end ? ox_plus + 1 : ox_plus;
+            if (row_end) begin
                 x <= 0; px <= 0; ox <= 0;
                 y <= y == H-1 ? 0 : y + 1;
                 py <= y == H-1 || py == P-1 ? 0 : py + 1;
             end else begin
                 x <= x + 1;
-                px <= px == P-1 ? 0 : px + 1;
-                if (px == P-1) ox <= ox + 1;
+                px <= seg_end ? 0 : px + 1;
+                if (seg_end) ox <= ox_plus;
             end
         end
     end

@@ -62,6 +62,7 @@ reg signed [CW-1:0] iy = 0, ix = 0;
 reg signed [CW-1:0] oy = 0, ox = 0;
 reg signed [CW-1:0] top = TOP0, left = LEFT0;
 reg signed [CW-1:0] last_row = LAST_ROW0, last_col = LAST_COL0;
+reg signed [CW-1:0] bottom = LAST_ROW0, right = LAST_COL0;  // unclipped, a stage before them
 reg [AW-1:0] top_base = TOP_BASE0;
 
 // gathering: element (ky, kx) read at rd_addr, image position (r, col) in the window at column
@@ -77,16 +78,19 @@ reg [K*K*PW-1:0] win = 0;
 
 wire in_image = !r[CW-1] && r < HC && !col[CW-1] && col < WC;
 wire windows_left = oy < OHC;
-// the next window is ready: the registered comparison, or the pixel just taken completed it
+// the next window is ready: the registered comparison, or the pixel just taken completed it;
+// neither is trusted for the three cycles in which a move reaches ready_reg
 reg ready_reg = 0, completed = 0;
-wire ready = ready_reg || completed;
+reg [2:0] settling = 0;
+wire settled = ~|settling;
+wire ready = settled && (ready_reg || completed);
 wire all_in = iy == HC;
 wire out_ready;
 wire push = gathered && out_ready;
 // a new gather may start once the reads are done and the last window is leaving
 wire reading = gathering || rd_valid;
 wire start = ready && !reading && (!gathered || push);
-assign s_axis_tready = !rst && !all_in && !ready && !reading && !gathered;
+assign s_axis_tready = !rst && settled && !all_in && !ready && !reading && !gathered;
 wire take = s_axis_tvalid && s_axis_tready;
 
 // the write is registered, so that the ready logic does not drive the RAM's write enable; a
@@ -106,15 +110,19 @@ always @(posedge clk) begin
     if (rst) begin
         wr_addr <= 0; iy <= 0; ix <= 0;
         oy <= 0; ox <= 0; top <= TOP0; left <= LEFT0;
-        last_row <= LAST_ROW0; last_col <= LAST_COL0; top_base <= TOP_BASE0;
-        gathering <= 0; gathered <= 0; reads <= 0; rd_valid <= 0; ready_reg <= 0; completed <= 0;
+        last_row <= LAST_ROW0; last_col <= LAST_COL0; bottom <= LAST_ROW0; right <= LAST_COL0; top_base <= TOP_BASE0;
+        gathering <= 0; gathered <= 0; reads <= 0; rd_valid <= 0; ready_reg <= 0; completed <= 0; settling <= 0;
     end else begin
+        settling <= {settling[1:0], start};
         ready_reg <= windows_left && (iy > last_row || (iy == last_row && ix > last_col));
         completed <= take && iy == last_row && ix == last_col;
-        // the last pixel the next window needs follows its position a cycle later: the position
-        // moves when a gather starts, and nothing asks for these before that gather is done
-        last_row <= top + K1 > HC - 1 ? HC - 1 : top + K1;
-        last_col <= left + K1 > WC - 1 ? WC - 1 : left + K1;
+        // the last pixel the next window needs follows its position two cycles later (an adder,
+        // then a comparison): the position moves when a gather starts, and `settling` keeps
+        // anyone from asking before ready_reg has seen the move
+        bottom <= top + K1;
+        right <= left + K1;
+        last_row <= bottom > HC - 1 ? HC - 1 : bottom;
+        last_col <= right > WC - 1 ? WC - 1 : right;
         if (take) begin
             wr_addr <= wr_addr == ROWS - 1 ? 0 : wr_addr + 1;
             if (ix == WC - 1) begin
@@ -175,7 +183,7 @@ always @(posedge clk) begin
         if (all_in && !windows_left && !reading && !gathered) begin
             wr_addr <= 0; iy <= 0; ix <= 0;
             oy <= 0; ox <= 0; top <= TOP0; left <= LEFT0;
-            last_row <= LAST_ROW0; last_col <= LAST_COL0; top_base <= TOP_BASE0;
+            last_row <= LAST_ROW0; last_col <= LAST_COL0; bottom <= LAST_ROW0; right <= LAST_COL0; top_base <= TOP_BASE0;
         end
     end
 end
