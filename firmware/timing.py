@@ -28,6 +28,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -145,6 +146,8 @@ def run_tool(cmd, cwd, log_name, procs):
         output, _ = process.communicate()
     finally:
         procs.discard(process)
+    if process.returncode < 0:  # killed (Ctrl-C, SIGTERM): nothing to cache
+        raise InterruptedError(f'{cmd[0]} was stopped')
     (Path(cwd) / log_name).write_text(output)
     return process.returncode, output
 
@@ -461,6 +464,11 @@ def main(argv=None):
     ctx = dict(config=config, target=target, out=out, tools=tools, sources=sources_digest(), results={}, say=print,
                clock_mhz=args.clock_mhz, module_mhz=args.module_clock_mhz, modules_only=args.modules_only, layers=args.layer, jobs=args.jobs)  # fmt: skip
     started = time.time()
+
+    def stop(signum, frame):  # SIGTERM cleans up as Ctrl-C does: the tools are killed, no cache entry half-written
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
     try:
         for name, step in STEPS:
             print(f'[{time.strftime("%H:%M:%S")}] step {name}', flush=True)
