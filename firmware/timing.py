@@ -387,8 +387,10 @@ def step_report(ctx):
 
 
 def update_evidence(record, path=EVIDENCE):
-    """Keep the measured figures by design digest, so a report never shows another design's."""
+    """Keep the measured figures by design digest, so a report never shows another design's;
+    figures of RTL sources other than these are dropped (no design can match them any more)."""
     evidence = json.loads(path.read_text()) if path.exists() else {}
+    evidence = {k: v for k, v in evidence.items() if v.get('sources') == record.get('sources')}
     common = {k: v for k, v in record.items() if k != 'designs'}
     for digest_, entry in record['designs'].items():
         evidence[digest_] = {**evidence.get(digest_, {}), **common, **{k: v for k, v in entry.items() if v is not None}}

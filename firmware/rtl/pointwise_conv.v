@@ -51,9 +51,9 @@ localparam LEVELS = SIMD > 1 ? $clog2(SIMD) : 0;
 localparam PW = IN_W + 1 + W_W;  // a signed product
 // the tree is exact in TW bits, or wraps like the accumulator when that is narrower
 localparam TW = PW + LEVELS < ACC_W ? PW + LEVELS : ACC_W;
-// stages after issue (0): ROM (1), ROM register (2), multiplier operands (3, 4), products (5),
-// products again (6), tree levels, accumulate, rounding, saturation, assembly, FIFO
-localparam T_SUM = 6 + LEVELS;  // the stage that holds the tree's sum
+// stages after issue (0): ROM (1), ROM register (2), multiplier operands (3), products (4),
+// tree levels, accumulate, rounding, saturation, assembly, FIFO
+localparam T_SUM = 4 + LEVELS;  // the stage that holds the tree's sum
 localparam LATENCY = T_SUM + 5;  // from the last issue of a beat to its result leaving the FIFO
 // results that may be in flight or queued: enough that the credits never throttle a full pace
 localparam CREDITS = (LATENCY + 2 + DEPTH - 1) / DEPTH + 1;
@@ -146,24 +146,19 @@ wire [PE*OUT_W-1:0] cast_reg;
 genvar p;
 generate
     for (p = 0; p < PE; p = p + 1) begin : g_pe
-        // the multipliers' operands, a copy per output, twice registered, and the products
-        // registered before the tree: ECP5's MULT18X18D, as Yosys maps it, has no registers of
-        // its own, so these give place and route room to put a register at each side of it
-        (* keep *) reg [XS-1:0] x_near = 0, x_mul = 0;
-        reg [SIMD*W_W-1:0] w_near = 0, w_mul = 0;
-        reg [SIMD*PW-1:0] prod = 0;
+        // the multipliers' operands, a copy per output, so that these registers can sit at the
+        // multipliers (ECP5's MULT18X18D, as Yosys maps it, has no registers of its own)
+        (* keep *) reg [XS-1:0] x_mul = 0;
+        reg [SIMD*W_W-1:0] w_mul = 0;
         // level l, term i at bits [(l*SIMD + i)*TW +: TW]; level 0 holds the products
         reg [(LEVELS+1)*SIMD*TW-1:0] tree = 0;
         integer l, i;
         always @(posedge clk) begin
-            x_near <= x_reg;
-            w_near <= w_reg[p*SIMD*W_W +: SIMD*W_W];
-            x_mul <= x_near;
-            w_mul <= w_near;
+            x_mul <= x_reg;
+            w_mul <= w_reg[p*SIMD*W_W +: SIMD*W_W];
             for (i = 0; i < SIMD; i = i + 1) begin
-                prod[i*PW +: PW] <= $signed({IN_SIGNED ? x_mul[i*IN_W + IN_W-1] : 1'b0, x_mul[i*IN_W +: IN_W]})
+                tree[i*TW +: TW] <= $signed({IN_SIGNED ? x_mul[i*IN_W + IN_W-1] : 1'b0, x_mul[i*IN_W +: IN_W]})
                                   * $signed(w_mul[i*W_W +: W_W]);
-                tree[i*TW +: TW] <= $signed(prod[i*PW +: PW]);
             end
             for (l = 1; l <= LEVELS; l = l + 1) begin
                 for (i = 0; i < SIMD; i = i + 1) begin
