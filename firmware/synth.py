@@ -194,7 +194,7 @@ def step_report(ctx):
     interval = ctx['manifest']['estimated_interval_cycles']
     table = format_table(per_layer, ctx['board'], share)
     table += f'\nthroughput: {interval:,} cycles per image (estimated; `make sim` measures it)\n'
-    table += '\n'.join(clock_lines(ctx['manifest'], ctx['out'] / 'rtl', clock_mhz, interval, ctx['board']['name']))
+    table += '\n'.join(clock_lines(ctx['manifest'], ctx['out'] / 'rtl', clock_mhz, interval, ctx['board']['name'], estimated=True))
     (ctx['out'] / 'utilization.txt').write_text(table + '\n')
     (ctx['out'] / 'utilization.json').write_text(json.dumps(dict(per_layer=per_layer, share=share, fits=ctx['fits']), indent=1) + '\n')
     ctx['say'](f'\nOpen synthesis (Yosys synth_xilinx -family {ctx["board"]["family"]}) of {ctx["config"]["model"].name}:\n{table}')

@@ -406,8 +406,10 @@ def evidence_for(manifest, rtl_dir):
     return json.loads(EVIDENCE.read_text()).get(design_digest(manifest, rtl_dir))
 
 
-def clock_lines(manifest, rtl_dir, clock_mhz, interval, board=None):
-    """How fast the design is, said with the clock it was shown to meet (never an unexamined one)."""
+def clock_lines(manifest, rtl_dir, clock_mhz, interval, board=None, estimated=False):
+    """How fast the design is, said with the clock it was shown to meet (never an unexamined one);
+    `estimated`: the interval is the generator's model, not a simulated one."""
+    per = ' (estimated interval)' if estimated else ''
     from firmware.synth import load_board
 
     found = evidence_for(manifest, rtl_dir)
@@ -419,10 +421,10 @@ def clock_lines(manifest, rtl_dir, clock_mhz, interval, board=None):
             ecp5 += f', whole network ({found["network_folding"]}) {found["network_mhz"]:.1f} MHz'
     if board and load_board(board)['family'].startswith('xc'):
         lines.append(f'clock: {clock_mhz:g} MHz target on {load_board(board)["part"]}: Vivado\'s timing is the authority (not run here)')
-        lines.append(f'  images/s at the {clock_mhz:g} MHz target: {clock_mhz * 1e6 / interval:,.0f}')
+        lines.append(f'  images/s at the {clock_mhz:g} MHz target{per}: {clock_mhz * 1e6 / interval:,.0f}')
         lines.append('  ' + (ecp5 or 'ECP5 evidence: none for this exact design; run `make timing`'))
     elif ecp5 and found['slowest_module_mhz'] >= clock_mhz:
-        lines.append(f'  images/s at {clock_mhz:g} MHz: {clock_mhz * 1e6 / interval:,.0f}  ({ecp5})')
+        lines.append(f'  images/s at {clock_mhz:g} MHz{per}: {clock_mhz * 1e6 / interval:,.0f}  ({ecp5})')
     else:
         lines.append(f'  images/s: no measured clock for this exact design (run `make timing`); {interval:,} cycles per image')
     return lines

@@ -35,7 +35,6 @@ def test_a_design_that_does_not_fit_fails_clearly(tmp_path):
     assert timing.verdict(result, 100) == 'FAIL'
 
 
-@pytest.mark.slow
 def test_make_timing_of_one_layer_exits_1_when_its_clock_is_missed(tmp_path, capsys):
     code = timing.main(['--layer', 'clone_fire2_squeeze_relu', '--module-clock-mhz', '2000', '--out', str(tmp_path)])
     out = capsys.readouterr().out
