@@ -240,6 +240,24 @@ def step_bitstream(ctx):
 STEPS = [('generate', step_generate), ('yosys', step_yosys), ('report', step_report), ('vendor', step_vendor), ('bitstream', step_bitstream)]
 
 
+def run_steps(steps, ctx):
+    """Each named step in order; the exit status of a failure (2 bad input, 3 a tool is missing),
+    or None when every step ran."""
+    from model.store import ModelFileError
+
+    try:
+        for name, step in steps:
+            print(f'[{time.strftime("%H:%M:%S")}] step {name}', flush=True)
+            step(ctx)
+    except (GraphError, ModelFileError) as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
+    except ToolMissing as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 3
+    return None
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--board', default='pynq-z2', help='a board of firmware/boards.yaml')
@@ -262,16 +280,9 @@ def main(argv=None):
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.time()
     ctx = dict(board=board, config=config, out=out_dir, bitstream=args.bitstream, say=print, missing_tool=False)
-    try:
-        for name, step in STEPS:
-            print(f'[{time.strftime("%H:%M:%S")}] step {name}', flush=True)
-            step(ctx)
-    except (GraphError, ModelFileError) as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 2
-    except ToolMissing as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 3
+    failed = run_steps(STEPS, ctx)
+    if failed:
+        return failed
     print('\nvendor scripts:')
     for what, path in ctx['scripts'].items():
         print(f'  {what}: {path}')

@@ -38,6 +38,7 @@ from pathlib import Path
 import yaml
 
 from firmware.generate import GraphError, build, load_folding
+from firmware.synth import ToolMissing, run_steps
 from model.store import atomic_dir
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,10 +48,6 @@ RTL = ROOT / 'firmware' / 'rtl'
 # what nextpnr's log says -> the phase shown on the progress line (the last match wins)
 NEXTPNR_PHASES = (('Packing', 'packing'), ('Running placer', 'placing'), ('HeAP', 'placing'),
                   ('Routing', 'routing'), ('Router1', 'routing'), ('Critical path', 'timing report'))  # fmt: skip
-
-
-class ToolMissing(RuntimeError):
-    pass
 
 
 def load_target(path=TARGET):
@@ -473,16 +470,9 @@ def main(argv=None):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
-    try:
-        for name, step in STEPS:
-            print(f'[{time.strftime("%H:%M:%S")}] step {name}', flush=True)
-            step(ctx)
-    except (GraphError, ModelFileError) as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 2
-    except ToolMissing as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 3
+    failed = run_steps(STEPS, ctx)
+    if failed:
+        return failed
     print(f'\nreport: {out / "timing.txt"}   evidence: {EVIDENCE.relative_to(ROOT)}   wall time: {time.time() - started:.0f} s')
     if not ctx['met']:
         print('FAIL: a clock was missed or a design does not fit (see above)')
