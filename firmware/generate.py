@@ -24,9 +24,15 @@ from firmware.rom import bias_words, weight_words, write_mem
 from hls.convert import graph_format
 
 ROOT = Path(__file__).resolve().parent.parent
+RTL = ROOT / 'firmware' / 'rtl'
 TOP = 'squeezenet_top'
 PADS = ('PAD_T', 'PAD_L', 'PAD_B', 'PAD_R')
 FIFO_MARGIN = 2  # beats beyond the computed lag: the clone's output register and one in flight
+
+
+def rtl_sources(*extra):
+    """The module library (firmware/rtl), then `extra` (a generated top): what every tool reads."""
+    return sorted(RTL.glob('*.v')) + [Path(p) for p in extra]
 
 
 class GraphError(ValueError):

@@ -24,7 +24,7 @@ from pathlib import Path
 import yaml
 
 from firmware import vivado
-from firmware.generate import GraphError, build, load_folding
+from firmware.generate import GraphError, build, load_folding, rtl_sources
 from model.store import atomic_dir
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -178,7 +178,7 @@ def step_generate(ctx):
 
 
 def step_yosys(ctx):
-    sources = [*sorted((ROOT / 'firmware' / 'rtl').glob('*.v')), ctx['out'] / 'rtl' / f'{ctx["manifest"]["top"]}.v']
+    sources = rtl_sources(ctx['out'] / 'rtl' / f'{ctx["manifest"]["top"]}.v')
     with atomic_dir(ctx['out'] / 'yosys') as out:
         (out / 'synth.ys').write_text(yosys_script(sources, ctx['manifest']['top'], ctx['board']['family']))
         run_yosys(out)

@@ -37,14 +37,13 @@ from pathlib import Path
 
 import yaml
 
-from firmware.generate import GraphError, build, load_folding
+from firmware.generate import RTL, GraphError, build, load_folding, rtl_sources
 from firmware.synth import ToolMissing, run_steps
 from model.store import atomic_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / 'firmware' / 'ecp5.yaml'
 EVIDENCE = ROOT / 'firmware' / 'timing_evidence.json'
-RTL = ROOT / 'firmware' / 'rtl'
 # what nextpnr's log says -> the phase shown on the progress line (the last match wins)
 NEXTPNR_PHASES = (('Packing', 'packing'), ('Running placer', 'placing'), ('HeAP', 'placing'),
                   ('Routing', 'routing'), ('Router1', 'routing'), ('Critical path', 'timing report'))  # fmt: skip
@@ -74,10 +73,6 @@ def tool_versions():
 
 
 # -- what a run reads, and its hash ---------------------------------------------------------------
-
-
-def rtl_sources():
-    return sorted(RTL.glob('*.v'))
 
 
 def digest(*parts):
@@ -235,7 +230,7 @@ def network_job(ctx):
     design = ctx['designs']['ecp5']
     top = design['rtl'] / f'{design["manifest"]["top"]}.v'
     key = digest('network', design['digest'], ctx['clock_mhz'], ctx['target'], ctx['tools'])
-    return dict(key=key, kind='network', top=design['manifest']['top'], sources=[*rtl_sources(), top], params={}, clock_mhz=ctx['clock_mhz'], layers=['(network)'])
+    return dict(key=key, kind='network', top=design['manifest']['top'], sources=rtl_sources(top), params={}, clock_mhz=ctx['clock_mhz'], layers=['(network)'])
 
 
 def run_jobs(ctx, jobs):
