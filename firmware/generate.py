@@ -30,9 +30,14 @@ PADS = ('PAD_T', 'PAD_L', 'PAD_B', 'PAD_R')
 FIFO_MARGIN = 2  # beats beyond the computed lag: the clone's output register and one in flight
 
 
-def rtl_sources(*extra):
-    """The module library (firmware/rtl), then `extra` (a generated top): what every tool reads."""
-    return sorted(RTL.glob('*.v')) + [Path(p) for p in extra]
+def rtl_sources(*extra, family=None):
+    """The module library (firmware/rtl), then `extra` (a generated top): what every tool reads.
+    A `family` (ecp5) replaces modules by its own versions in firmware/rtl/<family>/ (the same
+    function on the family's primitives)."""
+    files = {p.name: p for p in RTL.glob('*.v')}
+    if family:
+        files.update({p.name: p for p in (RTL / family).glob('*.v')})
+    return [files[name] for name in sorted(files)] + [Path(p) for p in extra]
 
 
 class GraphError(ValueError):

@@ -83,15 +83,16 @@ def digest(*parts):
 
 
 def sources_digest():
-    return digest(*[p.name.encode() + p.read_bytes() for p in rtl_sources()])
+    return digest(*[str(p.relative_to(RTL)).encode() + p.read_bytes() for p in sorted(RTL.rglob('*.v'))])
 
 
-def module_files(top):
+def module_files(top, family):
     """firmware/rtl files `top` is built from: its own and those of the modules it instantiates."""
+    library = {p.stem: p for p in rtl_sources(family=family)}
     files, todo = set(), [top]
     while todo:
-        path = RTL / f'{todo.pop()}.v'
-        if path.exists() and path not in files:
+        path = library.get(todo.pop())
+        if path and path not in files:
             files.add(path)
             todo += re.findall(r'^\s*(\w+)\s*#\s*\(', path.read_text(), re.M)
     return sorted(files)
@@ -218,9 +219,9 @@ def module_jobs(ctx):
             rom_files = {}
             if layer['module'] in ('conv2d', 'pointwise_conv'):
                 rom_files = {'WEIGHT_FILE': str(design['rtl'] / 'rom' / f'{layer["name"]}_w.mem'), 'BIAS_FILE': str(design['rtl'] / 'rom' / f'{layer["name"]}_b.mem')}
-            used = [p.name.encode() + p.read_bytes() for p in module_files(layer['module'])]
+            used = [str(p.relative_to(RTL)).encode() + p.read_bytes() for p in module_files(layer['module'], ctx['target']['family'])]
             key = digest('module', *used, layer['module'], layer['params'], *roms(design['rtl'], layer['name']), ctx['module_mhz'], ctx['target'], ctx['tools'])
-            job = jobs.setdefault(key, dict(key=key, kind='module', top=layer['module'], sources=rtl_sources(), params={**layer['params'], **rom_files}, clock_mhz=ctx['module_mhz'], layers=[]))
+            job = jobs.setdefault(key, dict(key=key, kind='module', top=layer['module'], sources=rtl_sources(family=ctx['target']['family']), params={**layer['params'], **rom_files}, clock_mhz=ctx['module_mhz'], layers=[]))
             job['layers'].append(layer['name'])
             layer['timing_key'] = key
     return list(jobs.values())
@@ -230,7 +231,7 @@ def network_job(ctx):
     design = ctx['designs']['ecp5']
     top = design['rtl'] / f'{design["manifest"]["top"]}.v'
     key = digest('network', design['digest'], ctx['clock_mhz'], ctx['target'], ctx['tools'])
-    return dict(key=key, kind='network', top=design['manifest']['top'], sources=rtl_sources(top), params={}, clock_mhz=ctx['clock_mhz'], layers=['(network)'])
+    return dict(key=key, kind='network', top=design['manifest']['top'], sources=rtl_sources(top, family=ctx['target']['family']), params={}, clock_mhz=ctx['clock_mhz'], layers=['(network)'])
 
 
 def run_jobs(ctx, jobs):

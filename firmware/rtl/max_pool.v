@@ -37,9 +37,11 @@ reg [$clog2(OW+1)-1:0] ox = 0;
 wire out_ready;
 assign s_axis_tready = out_ready;
 wire take = s_axis_tvalid && s_axis_tready;
-wire in_range = x < OW*P && y < OH*P;
-wire first = py == 0 && px == 0;
-wire last = py == P-1 && px == P-1;
+// where the pixel at hand falls, as registers set when the one before is taken: each flag
+// selects among all C*DW bits, so no comparator may sit before it
+reg in_range = OW > 0 && OH > 0;  // x < OW*P && y < OH*P
+reg first = 1;                    // px == 0 && py == 0
+reg last = P == 1;                // px == P-1 && py == P-1
 
 // partial[ox] is read a cycle ahead, at the ox of the next pixel; a write in the last cycle to
 // the same entry is forwarded, so no comparison waits for the RAM
@@ -72,8 +74,15 @@ always @(posedge clk) begin
     forward <= take && in_range && !last && ox_next == ox;
     if (rst) begin
         x <= 0; y <= 0; px <= 0; py <= 0; ox <= 0; row_end <= W == 1; seg_end <= P == 1; ox_plus <= 1;
+        in_range <= OW > 0 && OH > 0; first <= 1; last <= P == 1;
     end else begin
         if (take) begin
+            // the next pixel's flags, from the positions it will have
+            in_range <= (row_end ? OW > 0 : x < OW*P - 1)
+                     && (row_end ? (y == H-1 ? OH > 0 : y < OH*P - 1) : y < OH*P);
+            first <= (row_end || seg_end) && (row_end ? y == H-1 || py == P-1 : py == 0);
+            last <= (row_end || seg_end ? P == 1 : px == P-2)
+                 && (row_end ? (y == H-1 || py == P-1 ? P == 1 : py == P-2) : py == P-1);
             row_end <= row_end ? W == 1 : x == W-2;
             seg_end <= row_end || seg_end ? P == 1 : px == P-2;
             ox_plus <= row_end ? 1 : seg_end ? ox_plus + 1 : ox_plus;

@@ -77,8 +77,11 @@ reg full = 0, near = 0;    // pending == CREDITS, pending == CREDITS-1, as regis
 reg at_last = DEPTH == 1;  // addr == DEPTH-1, as a register
 wire issue_last = have_x && at_last;
 wire fifo_pop = m_axis_tvalid && m_axis_tready;
-assign s_axis_tready = !full && (!have_x || issue_last);
-wire take = s_axis_tvalid && s_axis_tready;
+// x loads whenever it may, valid input or not (have_x says which): the N*IN_W bits' enables and
+// selects then come from registers alone, not from s_axis_tvalid
+wire load = !full && (!have_x || issue_last);
+assign s_axis_tready = load;
+wire take = s_axis_tvalid && load;
 
 wire [N*IN_W-1:0] x_next;
 generate
@@ -90,7 +93,7 @@ generate
 endgenerate
 
 always @(posedge clk) begin
-    if (take) x <= s_axis_tdata;
+    if (load) x <= s_axis_tdata;
     else if (have_x) x <= x_next;
     if (rst) begin
         have_x <= 0; addr <= 0; nf <= 0; sf <= 0; pending <= 0; full <= 0; near <= CREDITS == 1; at_last <= DEPTH == 1;
@@ -146,24 +149,27 @@ wire [PE*OUT_W-1:0] cast_reg;
 genvar p;
 generate
     for (p = 0; p < PE; p = p + 1) begin : g_pe
-        // the multipliers' operands, a copy per output, so that these registers can sit at the
-        // multipliers (ECP5's MULT18X18D, as Yosys maps it, has no registers of its own)
-        (* keep *) reg [XS-1:0] x_mul = 0;
-        reg [SIMD*W_W-1:0] w_mul = 0;
-        // level l, term i at bits [(l*SIMD + i)*TW +: TW]; level 0 holds the products
-        reg [(LEVELS+1)*SIMD*TW-1:0] tree = 0;
+        // level l of the adder tree, term i at bits [(l*SIMD + i)*TW +: TW]; level 0 the products
+        wire [SIMD*TW-1:0] products;
+        reg [(LEVELS > 0 ? LEVELS : 1)*SIMD*TW-1:0] sums = 0;
+        wire [(LEVELS+1)*SIMD*TW-1:0] tree;
+        if (LEVELS > 0) begin : g_tree
+            assign tree = {sums, products};
+        end else begin : g_product
+            assign tree = products;
+        end
+        genvar s;
+        for (s = 0; s < SIMD; s = s + 1) begin : g_simd
+            mul_pipe #(
+                .A_W(IN_W), .A_SIGNED(IN_SIGNED), .B_W(W_W), .B_SIGNED(1), .P_W(TW)
+            ) mul (.clk(clk), .a(x_reg[s*IN_W +: IN_W]), .b(w_reg[(p*SIMD + s)*W_W +: W_W]), .p(products[s*TW +: TW]));
+        end
         integer l, i;
         always @(posedge clk) begin
-            x_mul <= x_reg;
-            w_mul <= w_reg[p*SIMD*W_W +: SIMD*W_W];
-            for (i = 0; i < SIMD; i = i + 1) begin
-                tree[i*TW +: TW] <= $signed({IN_SIGNED ? x_mul[i*IN_W + IN_W-1] : 1'b0, x_mul[i*IN_W +: IN_W]})
-                                  * $signed(w_mul[i*W_W +: W_W]);
-            end
             for (l = 1; l <= LEVELS; l = l + 1) begin
                 for (i = 0; i < SIMD; i = i + 1) begin
                     if (i < (SIMD + (1 << l) - 1) >> l) begin
-                        tree[(l*SIMD + i)*TW +: TW] <= $signed(tree[((l-1)*SIMD + 2*i)*TW +: TW])
+                        sums[((l-1)*SIMD + i)*TW +: TW] <= $signed(tree[((l-1)*SIMD + 2*i)*TW +: TW])
                             + (2*i + 1 < (SIMD + (1 << (l-1)) - 1) >> (l-1) ? $signed(tree[((l-1)*SIMD + 2*i + 1)*TW +: TW]) : 0);
                     end
                 end

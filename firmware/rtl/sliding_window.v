@@ -77,14 +77,15 @@ reg [PW-1:0] rd_data = 0;
 reg [K*K*PW-1:0] win = 0;
 
 wire in_image = !r[CW-1] && r < HC && !col[CW-1] && col < WC;
-wire windows_left = oy < OHC;
+// registers, not comparisons, say whether windows are left and every pixel is in: the restart at
+// the end of an image resets most of the registers here and must not wait on a comparator
+reg windows_left = 1, all_in = 0, restart = 0;
 // the next window is ready: the registered comparison, or the pixel just taken completed it;
 // neither is trusted for the three cycles in which a move reaches ready_reg
 reg ready_reg = 0, completed = 0;
 reg [2:0] settling = 0;
 wire settled = ~|settling;
 wire ready = settled && (ready_reg || completed);
-wire all_in = iy == HC;
 wire out_ready;
 wire push = gathered && out_ready;
 // a new gather may start once the reads are done and the last window is leaving
@@ -108,7 +109,7 @@ end
 
 always @(posedge clk) begin
     if (rst) begin
-        wr_addr <= 0; iy <= 0; ix <= 0;
+        wr_addr <= 0; iy <= 0; ix <= 0; windows_left <= 1; all_in <= 0; restart <= 0;
         oy <= 0; ox <= 0; top <= TOP0; left <= LEFT0;
         last_row <= LAST_ROW0; last_col <= LAST_COL0; bottom <= LAST_ROW0; right <= LAST_COL0; top_base <= TOP_BASE0;
         gathering <= 0; gathered <= 0; reads <= 0; rd_valid <= 0; ready_reg <= 0; completed <= 0; settling <= 0;
@@ -128,6 +129,7 @@ always @(posedge clk) begin
             if (ix == WC - 1) begin
                 ix <= 0;
                 iy <= iy + 1;
+                all_in <= iy == HC - 1;
             end else begin
                 ix <= ix + 1;
             end
@@ -147,6 +149,7 @@ always @(posedge clk) begin
                 ox <= 0;
                 left <= LEFT0;
                 oy <= oy + 1;
+                windows_left <= oy != OHC - 1;
                 top <= top + SC;
                 top_base <= top_base + STEP_BASE >= ROWS ? top_base + STEP_BASE - ROWS : top_base + STEP_BASE;
             end else begin
@@ -179,9 +182,11 @@ always @(posedge clk) begin
             gathered <= 0;
             reads <= 0;
         end
-        // image done: every pixel taken and every window emitted
-        if (all_in && !windows_left && !reading && !gathered) begin
-            wr_addr <= 0; iy <= 0; ix <= 0;
+        // image done: every pixel taken and every window emitted; the restart comes a cycle later
+        // (nothing moves meanwhile: no input is taken and no window is left to start)
+        restart <= all_in && !windows_left && !reading && !gathered && !restart;
+        if (restart) begin
+            wr_addr <= 0; iy <= 0; ix <= 0; windows_left <= 1; all_in <= 0;
             oy <= 0; ox <= 0; top <= TOP0; left <= LEFT0;
             last_row <= LAST_ROW0; last_col <= LAST_COL0; bottom <= LAST_ROW0; right <= LAST_COL0; top_base <= TOP_BASE0;
         end
