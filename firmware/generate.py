@@ -4,7 +4,8 @@
 
 It reads what the C++ backend reads (layer types and shapes, per-layer precisions, weights) and
 re-derives none of it. Passes over the graph:
-  1. layers -> nodes: one RTL module instance per hls4ml layer (firmware/rtl);
+  1. layers -> nodes: one RTL module instance per hls4ml layer (MODULES: one definition per
+     module in firmware/rtl, its layers, ports, cycle model and beat dependencies);
   2. fuse: ZeroPadding2D into the convolution after it, a ReLU Activation into its convolution;
   3. fold: PE/SIMD per convolution from the folding file (firmware/folding.yaml);
   4. buffer: a FIFO on the short branch of every fork, as deep as the branches' lag in beats;
@@ -24,20 +25,9 @@ from firmware.rom import bias_words, weight_words, write_mem
 from hls.convert import graph_format
 
 ROOT = Path(__file__).resolve().parent.parent
-RTL = ROOT / 'firmware' / 'rtl'
 TOP = 'squeezenet_top'
 PADS = ('PAD_T', 'PAD_L', 'PAD_B', 'PAD_R')
 FIFO_MARGIN = 2  # beats beyond the computed lag: the clone's output register and one in flight
-
-
-def rtl_sources(*extra, family=None):
-    """The module library (firmware/rtl), then `extra` (a generated top): what every tool reads.
-    A `family` (ecp5) replaces modules by its own versions in firmware/rtl/<family>/ (the same
-    function on the family's primitives)."""
-    files = {p.name: p for p in RTL.glob('*.v')}
-    if family:
-        files.update({p.name: p for p in (RTL / family).glob('*.v')})
-    return [files[name] for name in sorted(files)] + [Path(p) for p in extra]
 
 
 class GraphError(ValueError):
@@ -90,6 +80,191 @@ def raw(values, fmt, what):
     return ints.astype(np.int64)
 
 
+# -- the modules: what the generator knows of each RTL module, in one place --------------------
+
+
+def mac_cycles(node, tensors):
+    """Cycles per image in which a convolution's multipliers work: (outputs/PE)*(fan-in/SIMD) per pixel."""
+    if node.weights is None:
+        return 0
+    c_out, n = node.weights.shape
+    return (c_out // node.params['PE']) * (n // node.params['SIMD']) * tensors[node.outputs[0]].pixels
+
+
+def multipliers(node):
+    return node.params['PE'] * node.params['SIMD'] if node.weights is not None else 0
+
+
+class Module:
+    """One RTL module (firmware/rtl/<name>.v) as the backend sees it: the hls4ml layer classes it
+    implements (`read` turns one into a Node), its stream ports, its cycle model and which input
+    beat each output beat needs. A new module is one subclass in MODULES."""
+
+    name = ''
+    layers = ()  # hls4ml layer classes this module reads
+    inputs, outputs = ('s_axis',), ('m_axis',)  # port prefixes, in the order of node.inputs / outputs
+    rtl = True  # False: a node that a pass fuses into another before the top is written
+
+    def read(self, layer, tensors, ins, outs):
+        raise GraphError(f'{layer.name}: hls4ml layer {layer.class_name} has no RTL module')
+
+    def cycles(self, node, tensors):
+        """Cycles per image when never stalled (the slowest node sets the throughput)."""
+        return tensors[node.inputs[0]].pixels
+
+    def last_input(self, node, k):
+        """Index of the last input beat that output beat k needs (per image)."""
+        return k
+
+
+class ZeroPadding(Module):
+    name, layers, rtl = 'zero_padding', ('ZeroPadding2D',), False
+
+    def read(self, layer, tensors, ins, outs):
+        pads = {p: layer.get_attr(a) for p, a in zip(PADS, ('pad_top', 'pad_left', 'pad_bottom', 'pad_right'))}
+        return Node(layer.name, self.name, ins, outs, pads)
+
+
+class Relu(Module):
+    name, layers, rtl = 'relu', ('Activation',), False
+
+    def read(self, layer, tensors, ins, outs):
+        if layer.get_attr('activation') != 'relu':
+            raise GraphError(f'{layer.name}: activation {layer.get_attr("activation")!r} is not supported (relu is)')
+        return Node(layer.name, self.name, ins, outs)
+
+
+class Conv2d(Module):
+    """sliding_window + pointwise_conv: a window per beat into the MACs."""
+
+    name, layers = 'conv2d', ('Conv2D', 'PointwiseConv2D')
+
+    def read(self, layer, tensors, ins, outs):
+        types = {k: graph_format(layer.types[f'{k}_t'].precision) for k in ('weight', 'bias', 'accum')}
+        acc = types['accum']
+        if acc.rounding != 'TRN' or acc.saturation != 'WRAP':
+            raise GraphError(f'{layer.name}: accumulator {acc.hls()} must truncate and wrap')
+        in_fmt = tensors[ins[0]].fmt
+        if acc.frac < in_fmt.frac + types['weight'].frac or acc.frac < types['bias'].frac:
+            raise GraphError(f'{layer.name}: accumulator {acc.hls()} would round products or bias')
+        k = layer.get_attr('filt_height')
+        if layer.get_attr('filt_width') != k or layer.get_attr('stride_width') != layer.get_attr('stride_height'):
+            raise GraphError(f'{layer.name}: only square kernels and strides are supported')
+        c_in, c_out = layer.get_attr('n_chan'), layer.get_attr('n_filt')
+        weight = layer.weights['weight'].data
+        if weight.shape != (c_out, k, k, c_in):  # hls4ml's Resource strategy layout
+            raise GraphError(f'{layer.name}: unexpected weight layout {weight.shape}')
+        out = tensors[outs[0]].fmt
+        h, w, _ = tensors[ins[0]].shape
+        return Node(
+            layer.name, self.name, ins, outs,
+            dict(
+                H=h, W=w, C_IN=c_in, C_OUT=c_out, K=k, S=layer.get_attr('stride_height'),
+                PAD_T=layer.get_attr('pad_top'), PAD_L=layer.get_attr('pad_left'),
+                PAD_B=layer.get_attr('pad_bottom'), PAD_R=layer.get_attr('pad_right'),
+                **fmt_params('IN_', in_fmt), W_W=types['weight'].width, W_F=types['weight'].frac,
+                B_W=types['bias'].width, B_F=types['bias'].frac, ACC_W=acc.width, ACC_F=acc.frac,
+                **fmt_params('OUT_', out), **cast_params(out), RELU=0,
+            ),
+            weights=raw(weight.reshape(c_out, -1), types['weight'], f'{layer.name} weights'),
+            bias=raw(layer.weights['bias'].data, types['bias'], f'{layer.name} bias'),
+        )  # fmt: skip
+
+    def cycles(self, node, tensors):
+        # a window: K*K reads and 2 cycles of hand-over; a pixel: one cycle; +1: the restart
+        p = node.params
+        windows = tensors[node.outputs[0]].pixels
+        return max(mac_cycles(node, tensors), windows * (p['K'] ** 2 + 2) + p['H'] * p['W'] + 1)
+
+    def last_input(self, node, k):
+        p = node.params
+        ow = (p['W'] + p['PAD_L'] + p['PAD_R'] - p['K']) // p['S'] + 1
+        oy, ox = divmod(k, ow)
+        row = min(oy * p['S'] - p['PAD_T'] + p['K'] - 1, p['H'] - 1)
+        col = min(ox * p['S'] - p['PAD_L'] + p['K'] - 1, p['W'] - 1)
+        return row * p['W'] + col
+
+
+class PointwiseConv(Module):
+    """A 1x1 convolution: the fuse pass makes one of a conv2d without a window."""
+
+    name = 'pointwise_conv'
+
+    def cycles(self, node, tensors):
+        return mac_cycles(node, tensors)
+
+
+class MaxPool(Module):
+    name, layers = 'max_pool', ('Pooling2D',)
+
+    def read(self, layer, tensors, ins, outs):
+        if layer.get_attr('pool_op', 'Max') != 'Max' or layer.get_attr('pool_height') != layer.get_attr('stride_height'):
+            raise GraphError(f'{layer.name}: only max pooling with pool size == stride is supported')
+        h, w, c = tensors[ins[0]].shape
+        f = tensors[outs[0]].fmt
+        return Node(layer.name, self.name, ins, outs, dict(H=h, W=w, C=c, DW=f.width, SIGNED=int(f.signed), P=layer.get_attr('pool_height')))
+
+    def last_input(self, node, k):
+        p = node.params
+        oy, ox = divmod(k, p['W'] // p['P'])
+        return (oy * p['P'] + p['P'] - 1) * p['W'] + ox * p['P'] + p['P'] - 1
+
+
+class GlobalAvgPool(Module):
+    name, layers = 'global_avg_pool', ('GlobalPooling2D',)
+
+    def read(self, layer, tensors, ins, outs):
+        h, w, c = tensors[ins[0]].shape
+        acc = graph_format(layer.types['accum_t'].precision)
+        out = tensors[outs[0]].fmt
+        return Node(layer.name, self.name, ins, outs, dict(
+            H=h, W=w, C=c, **fmt_params('IN_', tensors[ins[0]].fmt), ACC_W=acc.width, ACC_F=acc.frac,
+            **fmt_params('OUT_', out), **cast_params(out),
+        ))  # fmt: skip
+
+    def last_input(self, node, k):
+        return node.params['H'] * node.params['W'] - 1
+
+
+class Clone(Module):
+    name, layers, outputs = 'axis_clone', ('Clone',), ('m0_axis', 'm1_axis')
+
+    def read(self, layer, tensors, ins, outs):
+        return Node(layer.name, self.name, ins, outs, dict(WIDTH=tensors[ins[0]].bits))
+
+
+class Concat(Module):
+    name, layers, inputs = 'axis_concat', ('Concatenate',), ('a_axis', 'b_axis')
+
+    def read(self, layer, tensors, ins, outs):
+        a, b = (tensors[t] for t in ins)
+        if a.fmt != b.fmt or layer.get_attr('axis', -1) not in (-1, 3):
+            raise GraphError(f'{layer.name}: only channel concatenation of one format is supported')
+        return Node(layer.name, self.name, ins, outs, dict(A_WIDTH=a.bits, B_WIDTH=b.bits))
+
+
+class Add(Module):
+    name, layers, inputs = 'axis_add', ('Merge',), ('a_axis', 'b_axis')
+
+    def read(self, layer, tensors, ins, outs):
+        if layer.get_attr('op') != 'add':
+            return super().read(layer, tensors, ins, outs)
+        a, b, out = (tensors[t] for t in (*ins, outs[0]))
+        return Node(layer.name, self.name, ins, outs, dict(
+            C=out.lanes, **fmt_params('A_', a.fmt), **fmt_params('B_', b.fmt), **fmt_params('OUT_', out.fmt), **cast_params(out.fmt)
+        ))  # fmt: skip
+
+
+class Fifo(Module):
+    """The buffer pass puts one on the short branch of a fork."""
+
+    name = 'axis_fifo'
+
+
+MODULES = {m.name: m for m in (ZeroPadding(), Relu(), Conv2d(), PointwiseConv(), MaxPool(), GlobalAvgPool(), Clone(), Concat(), Add(), Fifo())}
+READS = {kind: m for m in MODULES.values() for kind in m.layers}
+
+
 # -- pass 1: layers -> nodes ----------------------------------------------------------------------
 
 
@@ -103,78 +278,8 @@ def read_graph(graph):
             tensors[name] = Tensor(name, tuple(var.shape), graph_format(var.type.precision))
         if kind == 'Input':
             continue
-        ins, outs = list(layer.inputs), list(layer.outputs)
-        shape_in = tensors[ins[0]].shape
-        if kind == 'ZeroPadding2D':
-            pads = {p: layer.get_attr(a) for p, a in zip(PADS, ('pad_top', 'pad_left', 'pad_bottom', 'pad_right'))}
-            nodes.append(Node(layer.name, 'zero_padding', ins, outs, pads))
-        elif kind in ('Conv2D', 'PointwiseConv2D'):
-            nodes.append(conv_node(layer, tensors, ins, outs))
-        elif kind == 'Activation':
-            if layer.get_attr('activation') != 'relu':
-                raise GraphError(f'{layer.name}: activation {layer.get_attr("activation")!r} is not supported (relu is)')
-            nodes.append(Node(layer.name, 'relu', ins, outs))
-        elif kind == 'Pooling2D':
-            if layer.get_attr('pool_op', 'Max') != 'Max' or layer.get_attr('pool_height') != layer.get_attr('stride_height'):
-                raise GraphError(f'{layer.name}: only max pooling with pool size == stride is supported')
-            h, w, c = shape_in
-            f = tensors[outs[0]].fmt
-            nodes.append(Node(layer.name, 'max_pool', ins, outs, dict(H=h, W=w, C=c, DW=f.width, SIGNED=int(f.signed), P=layer.get_attr('pool_height'))))
-        elif kind == 'GlobalPooling2D':
-            h, w, c = shape_in
-            acc = graph_format(layer.types['accum_t'].precision)
-            out = tensors[outs[0]].fmt
-            nodes.append(Node(layer.name, 'global_avg_pool', ins, outs, dict(
-                H=h, W=w, C=c, **fmt_params('IN_', tensors[ins[0]].fmt), ACC_W=acc.width, ACC_F=acc.frac,
-                **fmt_params('OUT_', out), **cast_params(out),
-            )))  # fmt: skip
-        elif kind == 'Clone':
-            nodes.append(Node(layer.name, 'axis_clone', ins, outs, dict(WIDTH=tensors[ins[0]].bits)))
-        elif kind == 'Concatenate':
-            a, b = (tensors[t] for t in ins)
-            if a.fmt != b.fmt or layer.get_attr('axis', -1) not in (-1, 3):
-                raise GraphError(f'{layer.name}: only channel concatenation of one format is supported')
-            nodes.append(Node(layer.name, 'axis_concat', ins, outs, dict(A_WIDTH=a.bits, B_WIDTH=b.bits)))
-        elif kind == 'Merge' and layer.get_attr('op') == 'add':
-            a, b, out = (tensors[t] for t in (*ins, outs[0]))
-            nodes.append(Node(layer.name, 'axis_add', ins, outs, dict(
-                C=out.lanes, **fmt_params('A_', a.fmt), **fmt_params('B_', b.fmt), **fmt_params('OUT_', out.fmt), **cast_params(out.fmt)
-            )))  # fmt: skip
-        else:
-            raise GraphError(f'{layer.name}: hls4ml layer {kind} has no RTL module')
+        nodes.append(READS.get(kind, Module()).read(layer, tensors, list(layer.inputs), list(layer.outputs)))
     return tensors, nodes
-
-
-def conv_node(layer, tensors, ins, outs):
-    types = {k: graph_format(layer.types[f'{k}_t'].precision) for k in ('weight', 'bias', 'accum')}
-    acc = types['accum']
-    if acc.rounding != 'TRN' or acc.saturation != 'WRAP':
-        raise GraphError(f'{layer.name}: accumulator {acc.hls()} must truncate and wrap')
-    in_fmt = tensors[ins[0]].fmt
-    if acc.frac < in_fmt.frac + types['weight'].frac or acc.frac < types['bias'].frac:
-        raise GraphError(f'{layer.name}: accumulator {acc.hls()} would round products or bias')
-    k = layer.get_attr('filt_height')
-    if layer.get_attr('filt_width') != k or layer.get_attr('stride_width') != layer.get_attr('stride_height'):
-        raise GraphError(f'{layer.name}: only square kernels and strides are supported')
-    c_in, c_out = layer.get_attr('n_chan'), layer.get_attr('n_filt')
-    weight = layer.weights['weight'].data
-    if weight.shape != (c_out, k, k, c_in):  # hls4ml's Resource strategy layout
-        raise GraphError(f'{layer.name}: unexpected weight layout {weight.shape}')
-    out = tensors[outs[0]].fmt
-    h, w, _ = tensors[ins[0]].shape
-    return Node(
-        layer.name, 'conv2d', ins, outs,
-        dict(
-            H=h, W=w, C_IN=c_in, C_OUT=c_out, K=k, S=layer.get_attr('stride_height'),
-            PAD_T=layer.get_attr('pad_top'), PAD_L=layer.get_attr('pad_left'),
-            PAD_B=layer.get_attr('pad_bottom'), PAD_R=layer.get_attr('pad_right'),
-            **fmt_params('IN_', in_fmt), W_W=types['weight'].width, W_F=types['weight'].frac,
-            B_W=types['bias'].width, B_F=types['bias'].frac, ACC_W=acc.width, ACC_F=acc.frac,
-            **fmt_params('OUT_', out), **cast_params(out), RELU=0,
-        ),
-        weights=raw(weight.reshape(c_out, -1), types['weight'], f'{layer.name} weights'),
-        bias=raw(layer.weights['bias'].data, types['bias'], f'{layer.name} bias'),
-    )  # fmt: skip
 
 
 # -- pass 2: fuse padding and ReLU into convolutions --------------------------------------------
@@ -257,23 +362,6 @@ def fold(nodes, folding):
 # -- pass 4: FIFOs on the short branch of every fork ---------------------------------------------
 
 
-def last_input(node, k):
-    """Index of the last input beat that output beat k of `node` needs (per image)."""
-    p = node.params
-    if node.module == 'conv2d':
-        ow = (p['W'] + p['PAD_L'] + p['PAD_R'] - p['K']) // p['S'] + 1
-        oy, ox = divmod(k, ow)
-        row = min(oy * p['S'] - p['PAD_T'] + p['K'] - 1, p['H'] - 1)
-        col = min(ox * p['S'] - p['PAD_L'] + p['K'] - 1, p['W'] - 1)
-        return row * p['W'] + col
-    if node.module == 'max_pool':
-        oy, ox = divmod(k, p['W'] // p['P'])
-        return (oy * p['P'] + p['P'] - 1) * p['W'] + ox * p['P'] + p['P'] - 1
-    if node.module == 'global_avg_pool':
-        return p['H'] * p['W'] - 1
-    return k
-
-
 def consumed(nodes, tensor, k, source):
     """Beats of `source` taken before beat k of `tensor` can exist (0 if it does not depend on it)."""
     if tensor == source:
@@ -281,7 +369,7 @@ def consumed(nodes, tensor, k, source):
     if not any(tensor in n.outputs for n in nodes):
         return 0
     node = producer(nodes, tensor)
-    return max(consumed(nodes, t, last_input(node, k), source) for t in node.inputs)
+    return max(consumed(nodes, t, MODULES[node.module].last_input(node, k), source) for t in node.inputs)
 
 
 def buffer(tensors, nodes):
@@ -309,45 +397,7 @@ def buffer(tensors, nodes):
     return nodes
 
 
-# -- cycles ---------------------------------------------------------------------------------------
-
-
-def mac_cycles(node, tensors):
-    """Cycles per image in which a convolution's multipliers work: (outputs/PE)*(fan-in/SIMD) per pixel."""
-    if node.weights is None:
-        return 0
-    c_out, n = node.weights.shape
-    return (c_out // node.params['PE']) * (n // node.params['SIMD']) * tensors[node.outputs[0]].pixels
-
-
-def cycles_per_image(node, tensors):
-    """Cycles a node needs per image when never stalled (the slowest one sets the throughput)."""
-    p = node.params
-    if node.module == 'conv2d':  # a window takes K*K reads and 2 cycles of hand-over, a pixel one cycle
-        windows = tensors[node.outputs[0]].pixels
-        return max(mac_cycles(node, tensors), windows * (p['K'] ** 2 + 2) + p['H'] * p['W'])
-    if node.module == 'pointwise_conv':
-        return mac_cycles(node, tensors)
-    return tensors[node.inputs[0]].pixels
-
-
-def multipliers(node):
-    return node.params['PE'] * node.params['SIMD'] if node.weights is not None else 0
-
-
 # -- the top ------------------------------------------------------------------------------------
-
-
-PORTS = {  # module: (input port prefixes, output port prefixes)
-    'conv2d': (['s_axis'], ['m_axis']),
-    'pointwise_conv': (['s_axis'], ['m_axis']),
-    'max_pool': (['s_axis'], ['m_axis']),
-    'global_avg_pool': (['s_axis'], ['m_axis']),
-    'axis_fifo': (['s_axis'], ['m_axis']),
-    'axis_clone': (['s_axis'], ['m0_axis', 'm1_axis']),
-    'axis_concat': (['a_axis', 'b_axis'], ['m_axis']),
-    'axis_add': (['a_axis', 'b_axis'], ['m_axis']),
-}
 
 
 def lane_bytes(fmt):
@@ -411,7 +461,7 @@ def write_top(path, tensors, nodes, image, logits, doc):
         '',
     ]
     for node in nodes:
-        ins, outs = PORTS[node.module]
+        ins, outs = MODULES[node.module].inputs, MODULES[node.module].outputs
         params = ',\n'.join(f'    .{k}({verilog_value(v)})' for k, v in node.params.items())
         ports = ['.clk(clk)', '.rst(rst)']
         for prefix, t in [*zip(ins, node.inputs), *zip(outs, node.outputs)]:
@@ -445,7 +495,7 @@ def build(graph, folding, out_dir, final_dir=None):
         rom = Path(final_dir or out_dir).resolve() / 'rom'
         p.update(WEIGHT_FILE=str(rom / w_file.name), BIAS_FILE=str(rom / b_file.name))
     layers = [
-        dict(name=n.name, module=n.module, cycles=cycles_per_image(n, tensors), mac_cycles=mac_cycles(n, tensors), multipliers=multipliers(n),
+        dict(name=n.name, module=n.module, cycles=MODULES[n.module].cycles(n, tensors), mac_cycles=mac_cycles(n, tensors), multipliers=multipliers(n),
              params={k: v for k, v in n.params.items() if not k.endswith('_FILE')})
         for n in nodes
     ]  # fmt: skip

@@ -24,7 +24,8 @@ from pathlib import Path
 import yaml
 
 from firmware import vivado
-from firmware.generate import GraphError, build, load_folding, rtl_sources
+from firmware.generate import GraphError, build, load_folding
+from firmware.library import rtl_sources
 from model.store import atomic_dir
 
 ROOT = Path(__file__).resolve().parent.parent

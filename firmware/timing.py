@@ -37,7 +37,8 @@ from pathlib import Path
 
 import yaml
 
-from firmware.generate import RTL, GraphError, build, load_folding, rtl_sources
+from firmware.generate import GraphError, build, load_folding
+from firmware.library import RTL, rtl_sources
 from firmware.synth import ToolMissing, run_steps
 from model.store import atomic_dir
 

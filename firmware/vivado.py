@@ -4,7 +4,7 @@ reference, the design point's fabric clock, and the bitstream with its .hwh for 
 build fails when the routed design has negative setup or hold slack."""
 from pathlib import Path
 
-from firmware.generate import rtl_sources
+from firmware.library import rtl_sources
 
 SCRIPT = 'build_bitstream.tcl'
 # per processing system: IP, master port for the DMA registers, slave port for its memory traffic, clock

@@ -8,8 +8,9 @@ import shutil
 import sys
 from pathlib import Path
 
+from firmware.library import rtl_sources
+
 ROOT = Path(__file__).resolve().parent.parent
-RTL = ROOT / 'firmware' / 'rtl'
 SIMULATORS = ('verilator', 'icarus')
 # width changes are deliberate (sign and zero extension by context); the rest of -Wall stays on
 VERILATOR_ARGS = ['-Wno-fatal', '-Wno-WIDTHEXPAND', '-Wno-WIDTHTRUNC', '-Wno-PROCASSINIT', '-Wno-UNUSEDSIGNAL']
@@ -40,16 +41,12 @@ def simulator(name=None):
     return name
 
 
-def rtl_sources(*extra):
-    return sorted(RTL.glob('*.v')) + [Path(p) for p in extra]
-
-
 def verilog_value(value):
     """A parameter value as the simulators' command lines want it (strings quoted)."""
     return f'"{value}"' if isinstance(value, (str, Path)) else value
 
 
-def run(toplevel, test_module, test_dir, parameters=None, build_dir=None, sim=None, sources=(), env=None, testcase=None):
+def run(toplevel, test_module, test_dir, parameters=None, build_dir=None, sim=None, sources=(), env=None, testcase=None, family=None):
     """Build `toplevel` from firmware/rtl (plus `sources`) and run the cocotb module `test_module`
     (a file in `test_dir`); raises AssertionError when a cocotb test fails."""
     from cocotb_tools.runner import get_results, get_runner
@@ -60,7 +57,7 @@ def run(toplevel, test_module, test_dir, parameters=None, build_dir=None, sim=No
     build_dir = Path(build_dir or ROOT / 'build' / 'sim' / toplevel / f'{sim}-{tag}')
     runner = get_runner(sim)
     runner.build(
-        sources=rtl_sources(*sources),
+        sources=rtl_sources(*sources, family=family),
         hdl_toplevel=toplevel,
         parameters=parameters,
         build_dir=build_dir,

@@ -5,7 +5,7 @@ from firmware import timing
 
 
 def job(top, params, clock_mhz):
-    return dict(key='test', kind='module', top=top, sources=timing.rtl_sources(), params=params, clock_mhz=clock_mhz, layers=[top])
+    return dict(key='test', kind='module', top=top, sources=timing.rtl_sources(family=timing.load_target()['family']), params=params, clock_mhz=clock_mhz, layers=[top])
 
 
 def test_a_small_module_is_placed_and_routed_and_meets_a_slow_clock(tmp_path):

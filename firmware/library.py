@@ -1,0 +1,14 @@
+"""The RTL module library (firmware/rtl): the files every tool reads. Imports nothing heavy, so
+that the simulation benches use the same list without loading TensorFlow."""
+from pathlib import Path
+
+RTL = Path(__file__).resolve().parent / 'rtl'
+
+
+def rtl_sources(*extra, family=None):
+    """The module library, then `extra` (a generated top). A `family` (ecp5) replaces modules by
+    its own versions in firmware/rtl/<family>/: the same function on that family's primitives."""
+    files = {p.name: p for p in RTL.glob('*.v')}
+    if family:
+        files.update({p.name: p for p in (RTL / family).glob('*.v')})
+    return [files[name] for name in sorted(files)] + [Path(p) for p in extra]
