@@ -7,7 +7,7 @@ re-derives none of it. Passes over the graph:
   1. layers -> nodes: one RTL module instance per hls4ml layer (MODULES: one definition per
      module in firmware/rtl, its layers, ports, cycle model and beat dependencies);
   2. fuse: ZeroPadding2D into the convolution after it, a ReLU Activation into its convolution;
-  3. fold: PE/SIMD per convolution from the folding file (firmware/folding.yaml);
+  3. fold: PE/SIMD per convolution, from a folding file or chosen for the multiplier budget;
   4. buffer: a FIFO on the short branch of every fork, as deep as the branches' lag in beats;
 then the top (AXI4-Stream in and out) is written with a ROM file per convolution.
 """
@@ -15,7 +15,7 @@ import argparse
 import json
 import math
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -324,7 +324,10 @@ def producer(nodes, tensor):
 
 
 def load_folding(path):
-    """{'default': {pe, simd}, layer: {pe, simd}}: outputs and inputs per cycle of each conv."""
+    """{'default': {pe, simd}, layer: {pe, simd}}: outputs and inputs per cycle of each conv.
+    'auto' is the empty folding: every layer chosen for the multiplier budget (see fold)."""
+    if str(path) == 'auto':
+        return {}
     path = Path(path)
     if not path.is_file():
         raise GraphError(f'folding file not found: {path}')
@@ -339,24 +342,69 @@ def divisors(n):
     return [d for d in range(1, n + 1) if n % d == 0]
 
 
-def fold(nodes, folding):
-    """PE and SIMD of every convolution: its entry in `folding`, else the 'default' entry,
-    reduced to the largest divisor of the layer's outputs (PE) and fan-in (SIMD)."""
-    default = folding.get('default', {'pe': 1, 'simd': 1})
-    unknown = set(folding) - {'default'} - {n.name for n in nodes if n.weights is not None}
+def fold(nodes, tensors, folding, budget=None):
+    """PE and SIMD of every convolution. A layer named in `folding` gets its entry (reduced to
+    the largest divisor of the layer's outputs (PE) and fan-in (SIMD)); so does every other layer
+    when `folding` has a 'default' entry. Without one, the other layers are chosen together
+    (choose_folding) for the shortest interval within `budget` multipliers, less those of the
+    named layers."""
+    convs = [n for n in nodes if n.weights is not None]
+    unknown = set(folding) - {'default'} - {n.name for n in convs}
     if unknown:
         raise GraphError(f'folding names layers that are not convolutions of this model: {sorted(unknown)}')
-    for node in nodes:
-        if node.weights is None:
-            continue
+    given = [n for n in convs if n.name in folding or 'default' in folding]
+    for node in given:
         c_out, n = node.weights.shape
-        entry = {**default, **folding.get(node.name, {})}
+        entry = {'pe': 1, 'simd': 1, **folding.get('default', {}), **folding.get(node.name, {})}
         for key, total in (('pe', c_out), ('simd', n)):
             if node.name in folding and key in folding[node.name] and total % folding[node.name][key]:
                 raise GraphError(f'{node.name}: {key}={folding[node.name][key]} does not divide {total}; choose one of {divisors(total)}')
             entry[key] = max(d for d in divisors(total) if d <= entry[key])
         node.params.update(PE=entry['pe'], SIMD=entry['simd'])
+    free = [n for n in convs if n not in given]
+    if free:
+        if budget is None:
+            raise GraphError(f'folding: {", ".join(n.name for n in free)} are left to automatic folding, which needs a multiplier budget (the board\'s DSPs)')
+        choose_folding(nodes, tensors, free, budget - sum(multipliers(n) for n in given))
     return nodes
+
+
+def foldings(node, tensors):
+    """Every (multipliers, cycles per image, PE, SIMD) of a convolution, the cheapest first (at
+    equal cost the wider SIMD: fewer accumulators)."""
+    c_out, n = node.weights.shape
+    found = []
+    for pe in divisors(c_out):
+        for simd in divisors(n):
+            trial = replace(node, params={**node.params, 'PE': pe, 'SIMD': simd})
+            found.append((pe * simd, MODULES[node.module].cycles(trial, tensors), -simd, pe))
+    return [(cost, cycles, pe, -neg_simd) for cost, cycles, neg_simd, pe in sorted(found)]
+
+
+def choose_folding(nodes, tensors, free, budget):
+    """FINN's SetFolding for this backend: the shortest interval (cycles per image) at which the
+    cheapest folding of every free layer that keeps within it fits `budget` multipliers. Each
+    layer then gets just that folding, so no layer is faster than the slowest needs (balanced)."""
+    options = {n.name: foldings(n, tensors) for n in free}
+    others = [n for n in nodes if n not in free]
+    floor = max((MODULES[n.module].cycles(n, tensors) for n in others), default=0)
+
+    def cheapest(name, interval):
+        return next((o for o in options[name] if o[1] <= interval), None)
+
+    def cost(interval):
+        picks = [cheapest(n.name, interval) for n in free]
+        return None if None in picks else sum(p[0] for p in picks)
+
+    candidates = sorted({floor} | {o[1] for opts in options.values() for o in opts if o[1] >= floor})
+    fits = [t for t in candidates if cost(t) is not None and cost(t) <= budget]
+    if not fits:
+        need = cost(candidates[-1])
+        raise GraphError(f'no folding fits the budget of {budget} multipliers: the most folded design needs {need}')
+    interval = fits[0]
+    for node in free:
+        _, _, pe, simd = cheapest(node.name, interval)
+        node.params.update(PE=pe, SIMD=simd)
 
 
 # -- pass 4: FIFOs on the short branch of every fork ---------------------------------------------
@@ -476,11 +524,12 @@ def stream_info(tensor):
     return dict(tensor=tensor.name, shape=tensor.shape, format=fmt.hls(), frac=fmt.frac, signed=fmt.signed, lane_bits=lane_bytes(fmt), beat_bits=beat_bits(tensor))
 
 
-def build(graph, folding, out_dir, final_dir=None):
+def build(graph, folding, out_dir, final_dir=None, budget=None):
     """Nodes of the graph after every pass, written as the top, ROMs and manifest.json into
-    out_dir; the top names its ROM files as they will be in final_dir (default out_dir)."""
+    out_dir; the top names its ROM files as they will be in final_dir (default out_dir).
+    `budget`: the multipliers automatic folding may use (see fold)."""
     tensors, nodes = read_graph(graph)
-    nodes = buffer(tensors, fold(fuse(tensors, nodes), folding))
+    nodes = buffer(tensors, fold(fuse(tensors, nodes), tensors, folding, budget))
     image = tensors[graph.inputs[0]]
     logits = tensors[graph.outputs[0]]
     out_dir = Path(out_dir)
@@ -506,6 +555,7 @@ def build(graph, folding, out_dir, final_dir=None):
         output=stream_info(logits),
         estimated_interval_cycles=interval,
         multipliers=sum(layer['multipliers'] for layer in layers),
+        multiplier_budget=budget,
         fifos={n.inputs[0]: n.params['DEPTH'] for n in nodes if n.module == 'axis_fifo'},
         layers=layers,
     )
@@ -522,6 +572,22 @@ def build(graph, folding, out_dir, final_dir=None):
     return manifest
 
 
+def folding_lines(manifest):
+    """Per convolution: PE x SIMD, multipliers, modeled cycles per image; the layer that sets the
+    interval marked (a window or a pool when no convolution does)."""
+    interval = manifest['estimated_interval_cycles']
+    lines = [f'{"layer":<22}{"PE x SIMD":>11}{"mults":>7}{"cycles/image":>14}']
+    for layer in manifest['layers']:
+        if layer['multipliers'] or layer['cycles'] == interval:
+            p = layer['params']
+            fold = f'{p["PE"]} x {p["SIMD"]}' if layer['multipliers'] else '-'
+            mark = '  <- sets the interval' if layer['cycles'] == interval else ''
+            lines.append(f'{layer["name"]:<22}{fold:>11}{layer["multipliers"]:>7}{layer["cycles"]:>14,}{mark}')
+    budget = manifest.get('multiplier_budget')
+    lines.append(f'{"total":<22}{"":>11}{manifest["multipliers"]:>7}{interval:>14,}' + (f'  (budget {budget})' if budget else ''))
+    return lines
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--config', default=str(ROOT / 'hls' / 'config.yaml'), help='design point')
@@ -529,6 +595,7 @@ def main(argv=None):
     parser.add_argument('--out', default=str(ROOT / 'build' / 'rtl'), help='output folder (replaced only on success)')
     args = parser.parse_args(argv)
 
+    from firmware.synth import BoardError, load_board
     from hls.convert import ConfigError, convert, load_config
     from model.store import ModelFileError, atomic_dir, load_model
 
@@ -536,16 +603,18 @@ def main(argv=None):
         config = load_config(args.config, model=args.model)
         qmodel = load_model(config['model'])
         folding = load_folding(config['folding'])
-    except (ConfigError, ModelFileError, GraphError) as err:
+        budget = load_board(config['board'])['resources']['DSP']
+    except (ConfigError, ModelFileError, GraphError, BoardError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
     try:
         with atomic_dir(args.out) as out:
             graph = convert(qmodel, config, out / 'hls')
-            manifest = build(graph, folding, out, args.out)
+            manifest = build(graph, folding, out, args.out, budget=budget)
     except GraphError as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
+    print('\n'.join(folding_lines(manifest)))
     print(f'RTL written to {args.out}: {len(manifest["layers"])} modules, {manifest["multipliers"]} multipliers, '
           f'about {manifest["estimated_interval_cycles"]} cycles per image')  # fmt: skip
     return 0

@@ -24,7 +24,7 @@ from pathlib import Path
 import yaml
 
 from firmware import vivado
-from firmware.generate import GraphError, build, load_folding
+from firmware.generate import GraphError, build, folding_lines, load_folding
 from firmware.library import rtl_sources
 from model.store import atomic_dir
 
@@ -175,7 +175,7 @@ def step_generate(ctx):
 
     graph = convert(load_model(ctx['config']['model']), ctx['config'], ctx['out'] / 'hls')
     with atomic_dir(ctx['out'] / 'rtl') as rtl:
-        ctx['manifest'] = build(graph, load_folding(ctx['config']['folding']), rtl, ctx['out'] / 'rtl')
+        ctx['manifest'] = build(graph, load_folding(ctx['config']['folding']), rtl, ctx['out'] / 'rtl', budget=ctx['board']['resources']['DSP'])
 
 
 def step_yosys(ctx):
@@ -194,7 +194,9 @@ def step_report(ctx):
     clock_mhz = 1000 / ctx['config']['clock_period_ns']
     interval = ctx['manifest']['estimated_interval_cycles']
     table = format_table(per_layer, ctx['board'], share)
-    table += f'\nthroughput: {interval:,} cycles per image (estimated; `make sim` measures it)\n'
+    table += '\nfolding (' + str(ctx['config']['folding'] if ctx['config']['folding'] == 'auto' else Path(ctx['config']['folding']).name) + '):\n'
+    table += '\n'.join(folding_lines(ctx['manifest']))
+    table += f'\nthroughput: {interval:,} cycles per image (modeled; `make sim` measures it)\n'
     table += '\n'.join(clock_lines(ctx['manifest'], ctx['out'] / 'rtl', clock_mhz, interval, ctx['board']['name'], estimated=True))
     (ctx['out'] / 'utilization.txt').write_text(table + '\n')
     (ctx['out'] / 'utilization.json').write_text(json.dumps(dict(per_layer=per_layer, share=share, fits=ctx['fits']), indent=1) + '\n')

@@ -39,7 +39,7 @@ import yaml
 
 from firmware.generate import GraphError, build, load_folding
 from firmware.library import RTL, rtl_sources
-from firmware.synth import ToolMissing, run_steps
+from firmware.synth import ToolMissing, load_board, run_steps
 from model.store import atomic_dir
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,7 +52,8 @@ NEXTPNR_PHASES = (('Packing', 'packing'), ('Running placer', 'placing'), ('HeAP'
 
 def load_target(path=TARGET):
     target = yaml.safe_load(Path(path).read_text())
-    target['folding'] = ROOT / target['folding']
+    if target['folding'] != 'auto':
+        target['folding'] = ROOT / target['folding']
     return target
 
 
@@ -200,12 +201,17 @@ def step_generate(ctx):
 
     graph = convert(load_model(ctx['config']['model']), ctx['config'], ctx['out'] / 'hls')
     ctx['designs'] = {}
-    for name, folding in (('board', ctx['config']['folding']), ('ecp5', ctx['target']['folding'])):
+    designs = (
+        ('board', ctx['config']['folding'], load_board(ctx['config']['board'])['resources']['DSP']),
+        ('ecp5', ctx['target']['folding'], ctx['target']['resources']['MULT18X18D']),
+    )
+    for name, folding, budget in designs:
         folder = ctx['out'] / f'rtl-{name}'
         with atomic_dir(folder) as rtl:
-            build(graph, load_folding(folding), rtl, folder)
+            build(graph, load_folding(folding), rtl, folder, budget=budget)
         manifest = json.loads((folder / 'manifest.json').read_text())
-        ctx['designs'][name] = dict(manifest=manifest, rtl=folder, folding=str(Path(folding).relative_to(ROOT)), digest=design_digest(manifest, folder))
+        label = folding if folding == 'auto' else str(Path(folding).relative_to(ROOT))
+        ctx['designs'][name] = dict(manifest=manifest, rtl=folder, folding=label, digest=design_digest(manifest, folder))
 
 
 def module_jobs(ctx):

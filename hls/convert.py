@@ -43,7 +43,8 @@ def load_config(path=ROOT / 'hls' / 'config.yaml', **overrides):
     if config['io_type'] != 'io_stream':
         raise ConfigError(f"{path}: io_type must be io_stream (the Fire dataflow), got {config['io_type']!r}")
     for key in ('model', 'float_model', 'output_dir', 'folding'):
-        config[key] = ROOT / config[key]
+        if not (key == 'folding' and config[key] == 'auto'):  # auto: chosen for the board (firmware.generate.fold)
+            config[key] = ROOT / config[key]
     return config
 
 

@@ -34,6 +34,7 @@ def simulate(qmodel, config, folding, x, out, sim, log=step, cycle_limit=None):
     """
     from firmware.fixed import pack, unpack
     from firmware.generate import build
+    from firmware.synth import load_board
     from hls.convert import convert
     from hls.csim import run_csim
 
@@ -45,7 +46,7 @@ def simulate(qmodel, config, folding, x, out, sim, log=step, cycle_limit=None):
     csim = run_csim(graph, x)
 
     log('firmware: generating the RTL from the same graph')
-    manifest = build(graph, folding, out / 'rtl')
+    manifest = build(graph, folding, out / 'rtl', budget=load_board(config['board'])['resources']['DSP'])
     stream_in, stream_out = manifest['input'], manifest['output']
     pixels = (x * 2.0 ** stream_in['frac']).astype(np.int64).reshape(len(x), -1, stream_in['shape'][-1])
     (out / 'images.json').write_text(json.dumps([[pack(px, stream_in['lane_bits']) for px in image] for image in pixels]))
@@ -82,7 +83,7 @@ def main(argv=None):
     started = time.time()
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 
-    from firmware.generate import GraphError, load_folding
+    from firmware.generate import GraphError, folding_lines, load_folding
     from hls.convert import ConfigError, load_config
     from model import data
     from model.store import ModelFileError, load_model
@@ -116,7 +117,12 @@ def main(argv=None):
         print(f'  cycles per image: {interval} (interval, back to back), latency {latency} cycles')
         for line in clock_lines(manifest, Path(args.out) / 'rtl', 1000 / config['clock_period_ns'], interval, config['board']):
             print(f'  {line}')
-    print(f'  multipliers: {manifest["multipliers"]}; FIFOs (beats): {manifest["fifos"]}')
+    print(f'  folding ({config["folding"] if config["folding"] == "auto" else Path(config["folding"]).name}), modeled cycles per image:')
+    for line in folding_lines(manifest):
+        print(f'    {line}')
+    if interval:
+        print(f'  measured: {interval:,} cycles per image, modeled {manifest["estimated_interval_cycles"]:,}')
+    print(f'  FIFOs (beats): {manifest["fifos"]}')
     print(f'  simulator: {r["cycles"]:,} cycles in {r["seconds"]:.1f} s ({r["cycles"] / r["seconds"]:,.0f} cycles/s)')
     print(f'  wall time: {time.time() - started:.1f} s   work folder: {args.out}')
     print('PASS: RTL == csim bit for bit' if differ == 0 else 'FAIL: the RTL differs from the C simulation')

@@ -5,7 +5,7 @@ import keras
 import numpy as np
 import pytest
 
-from firmware.generate import FIFO_MARGIN, GraphError, build, fold, load_folding
+from firmware.generate import FIFO_MARGIN, GraphError, build, load_folding
 from hls.convert import convert, load_config
 from model import data
 from model.squeezenet import DEFAULT, VARIANTS, squeezenet
@@ -87,7 +87,7 @@ def default_graph(tmp_path_factory):
 
 
 def test_fifo_depths_cover_the_3x3_branch_lag(default_graph, tmp_path):
-    manifest = build(default_graph, {}, tmp_path)
+    manifest = build(default_graph, {}, tmp_path, budget=220)
     # the 3x3 expand needs a row and a pixel more of the squeeze output than the 1x1 expand
     assert manifest['fifos'] == {
         'fire2_squeeze_relu_cpy1': 14 + 1 + FIFO_MARGIN, 'fire3_squeeze_relu_cpy1': 14 + 1 + FIFO_MARGIN,
@@ -101,7 +101,7 @@ def test_roms_hold_the_quantized_weights(default_graph, tmp_path):
     from firmware.fixed import unpack
     from model.store import load_model
 
-    build(default_graph, {'fire2_expand3x3': {'pe': 4, 'simd': 8}}, tmp_path)
+    build(default_graph, {'fire2_expand3x3': {'pe': 4, 'simd': 8}}, tmp_path, budget=220)
     layer = load_model(load_config()['model']).get_layer('fire2_expand3x3')
     kernel = layer.quantized_weights()[0] * 2**layer.weight_fmt.frac  # (ky, kx, c_in, c_out)
     words = [int(w, 16) for w in (tmp_path / 'rom' / 'fire2_expand3x3_w.mem').read_text().split()]
@@ -124,6 +124,35 @@ def test_folding_errors(default_graph, tmp_path):
         load_folding(bad)
     with pytest.raises(GraphError, match='folding file not found'):
         load_folding(tmp_path / 'missing.yaml')
+    with pytest.raises(GraphError, match='automatic folding, which needs a multiplier budget'):
+        build(default_graph, {}, tmp_path)
+    with pytest.raises(GraphError, match='no folding fits the budget of 10 multipliers: the most folded design needs 14'):
+        build(default_graph, {}, tmp_path, budget=10)
+
+
+def test_automatic_folding_takes_the_shortest_interval_that_fits_the_budget(default_graph, tmp_path):
+    def run(budget, folding=None):
+        manifest = build(default_graph, folding or {}, tmp_path / str(budget), budget=budget)
+        convs = {layer['name']: layer for layer in manifest['layers'] if layer['multipliers']}
+        return manifest, convs
+
+    intervals = []
+    for budget in (14, 60, 156, 220):
+        manifest, convs = run(budget)
+        assert manifest['multipliers'] <= budget
+        intervals.append(manifest['estimated_interval_cycles'])
+        # balanced: one multiplier fewer in any layer would make it the slowest
+        for layer in convs.values():
+            p = layer['params']
+            assert layer['cycles'] <= manifest['estimated_interval_cycles']
+            cheaper = [(pe, simd) for pe in range(1, p['PE'] + 1) for simd in range(1, p['SIMD'] + 1) if pe * simd < p['PE'] * p['SIMD']]
+            assert all(layer['mac_cycles'] * p['PE'] * p['SIMD'] / (pe * simd) > manifest['estimated_interval_cycles'] for pe, simd in cheaper
+                       if p['C_OUT'] % pe == 0 and (p.get('N') or p['K'] ** 2 * p['C_IN']) % simd == 0)  # fmt: skip
+    assert intervals == sorted(intervals, reverse=True) and intervals[0] > intervals[-1]
+    # a layer named in a folding file keeps its entry; the others share what is left
+    manifest, convs = run(156, {'conv1': {'pe': 1, 'simd': 9}})
+    assert (convs['conv1']['params']['PE'], convs['conv1']['params']['SIMD']) == (1, 9)
+    assert manifest['multipliers'] <= 156
 
 
 def test_generator_cli_writes_nothing_on_error(tmp_path, capsys):
