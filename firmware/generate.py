@@ -171,10 +171,10 @@ class Conv2d(Module):
         )  # fmt: skip
 
     def cycles(self, node, tensors):
-        # a window: K*K reads and 2 cycles of hand-over; a pixel: one cycle; +1: the restart
+        # a window: K column reads and 3 cycles of hand-over; a pixel: one cycle; +1: the restart
         p = node.params
         windows = tensors[node.outputs[0]].pixels
-        return max(mac_cycles(node, tensors), windows * (p['K'] ** 2 + 2) + p['H'] * p['W'] + 1)
+        return max(mac_cycles(node, tensors), windows * (p['K'] + 3) + p['H'] * p['W'] + 1)
 
     def last_input(self, node, k):
         p = node.params
