@@ -127,10 +127,10 @@ def test_report_says_when_the_design_does_not_fit(tmp_path):
     (tmp_path / 'yosys' / 'top_cells.il').write_text(CELLS)
     tiny = dict(synth.load_board('pynq-z2'), resources={'LUT': 100, 'FF': 1000, 'DSP': 3, 'BRAM36': 10})
     said = []
-    manifest = {'top': 'squeezenet_top', 'estimated_interval_cycles': 1000, 'layers': []}
+    manifest = {'top': 'squeezenet_top', 'estimated_interval_cycles': 1000, 'layers': [], 'multipliers': 0}
     ctx = dict(board=tiny, out=tmp_path, say=said.append, manifest=manifest,
-               config={'model': Path('m.keras'), 'clock_period_ns': 10})  # fmt: skip
+               config={'model': Path('m.keras'), 'clock_period_ns': 10, 'folding': 'auto'})  # fmt: skip
     synth.step_report(ctx)
     assert not ctx['fits'] and 'DOES NOT FIT' in said[-1]
     assert "Vivado's timing is the authority" in said[0] and 'images/s at the 100 MHz target (estimated interval): 100,000' in said[0]
-    assert 'conv1' in (tmp_path / 'utilization.txt').read_text()
+    assert 'conv1' in (tmp_path / 'utilization.txt').read_text() and 'folding (auto):' in said[0]
