@@ -10,7 +10,7 @@ module conv2d #(
     parameter H = 4, parameter W = 4, parameter C_IN = 1, parameter C_OUT = 4,
     parameter K = 3, parameter S = 1,
     parameter PAD_T = 1, parameter PAD_L = 1, parameter PAD_B = 1, parameter PAD_R = 1,
-    parameter PE = 1, parameter SIMD = 1,
+    parameter PE = 1, parameter SIMD = 1, parameter LUT_MULS = 0,
     parameter IN_W = 8, parameter IN_F = 0, parameter IN_SIGNED = 0,
     parameter W_W = 8, parameter W_F = 0,
     parameter B_W = 8, parameter B_F = 0,
@@ -45,7 +45,7 @@ sliding_window #(
 );
 
 pointwise_conv #(
-    .N(N), .C_OUT(C_OUT), .PE(PE), .SIMD(SIMD),
+    .N(N), .C_OUT(C_OUT), .PE(PE), .SIMD(SIMD), .LUT_MULS(LUT_MULS),
     .IN_W(IN_W), .IN_F(IN_F), .IN_SIGNED(IN_SIGNED), .W_W(W_W), .W_F(W_F), .B_W(B_W), .B_F(B_F),
     .ACC_W(ACC_W), .ACC_F(ACC_F), .OUT_W(OUT_W), .OUT_F(OUT_F), .OUT_SIGNED(OUT_SIGNED),
     .ROUND(ROUND), .SAT(SAT), .RELU(RELU), .WEIGHT_FILE(WEIGHT_FILE), .BIAS_FILE(BIAS_FILE)

@@ -2,7 +2,8 @@
 // (a 1x1 convolution of one pixel, or a K x K convolution of one window from sliding_window).
 //   s_axis: N lanes of IN_W bits (IN_F fractional, IN_SIGNED); m_axis: C_OUT lanes of OUT_W bits.
 //   Folding: PE outputs and SIMD inputs per cycle, so a beat takes (C_OUT/PE)*(N/SIMD) cycles
-//   with PE*SIMD multipliers. Weights: ROM WEIGHT_FILE ($readmemh), word a = nf*(N/SIMD) + sf
+//   with PE*SIMD multipliers, the first LUT_MULS of them in LUTs (mul_lut), the rest mul_pipe.
+//   Weights: ROM WEIGHT_FILE ($readmemh), word a = nf*(N/SIMD) + sf
 //   holds w[nf*PE + p][sf*SIMD + s] (W_W bits, W_F fractional) at lane p*SIMD + s. Biases:
 //   BIAS_FILE, word nf holds b[nf*PE + p] (B_W bits, B_F fractional) at lane p.
 //   Arithmetic: exact products summed with the bias in ACC_W bits (ACC_F fractional, wrapping,
@@ -21,6 +22,7 @@ module pointwise_conv #(
     parameter C_OUT = 4,
     parameter PE = 1,
     parameter SIMD = 1,
+    parameter LUT_MULS = 0,  // how many of the PE*SIMD multipliers are mul_lut, not mul_pipe
     parameter IN_W = 8, parameter IN_F = 0, parameter IN_SIGNED = 0,
     parameter W_W = 8, parameter W_F = 0,
     parameter B_W = 8, parameter B_F = 0,
@@ -160,9 +162,15 @@ generate
         end
         genvar s;
         for (s = 0; s < SIMD; s = s + 1) begin : g_simd
-            mul_pipe #(
-                .A_W(IN_W), .A_SIGNED(IN_SIGNED), .B_W(W_W), .B_SIGNED(1), .P_W(TW)
-            ) mul (.clk(clk), .a(x_reg[s*IN_W +: IN_W]), .b(w_reg[(p*SIMD + s)*W_W +: W_W]), .p(products[s*TW +: TW]));
+            if (p*SIMD + s < LUT_MULS) begin : g_lut
+                mul_lut #(
+                    .A_W(IN_W), .A_SIGNED(IN_SIGNED), .B_W(W_W), .B_SIGNED(1), .P_W(TW)
+                ) mul (.clk(clk), .a(x_reg[s*IN_W +: IN_W]), .b(w_reg[(p*SIMD + s)*W_W +: W_W]), .p(products[s*TW +: TW]));
+            end else begin : g_dsp
+                mul_pipe #(
+                    .A_W(IN_W), .A_SIGNED(IN_SIGNED), .B_W(W_W), .B_SIGNED(1), .P_W(TW)
+                ) mul (.clk(clk), .a(x_reg[s*IN_W +: IN_W]), .b(w_reg[(p*SIMD + s)*W_W +: W_W]), .p(products[s*TW +: TW]));
+            end
         end
         integer l, i;
         always @(posedge clk) begin

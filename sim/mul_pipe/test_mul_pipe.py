@@ -1,5 +1,5 @@
-"""mul_pipe: exact products two cycles after the operands, in the portable form and on ECP5's
-MULT18X18D (through a behavioural model of the primitive, MULT18X18D.v here)."""
+"""mul_pipe and mul_lut: exact products two cycles after the operands, in the portable form, on
+ECP5's MULT18X18D (through a behavioural model of the primitive, MULT18X18D.v here) and in LUTs."""
 import random
 from pathlib import Path
 
@@ -45,10 +45,18 @@ CASES = {  # (A_W, A_SIGNED, B_W, B_SIGNED, P_W)
 }
 
 
-@pytest.mark.parametrize('family', [None, 'ecp5'], ids=['portable', 'ecp5'])
+FORMS = {  # (module, family)
+    'portable': ('mul_pipe', None),
+    'ecp5': ('mul_pipe', 'ecp5'),
+    'lut': ('mul_lut', None),
+}
+
+
+@pytest.mark.parametrize('form', FORMS)
 @pytest.mark.parametrize('case', CASES)
-def test_mul_pipe(sim, case, family):
+def test_mul_pipe(sim, case, form):
+    module, family = FORMS[form]
     params = dict(zip(('A_W', 'A_SIGNED', 'B_W', 'B_SIGNED', 'P_W'), CASES[case]))
     model = [Path(__file__).parent / 'MULT18X18D.v'] if family else []
-    build = runner.ROOT / 'build' / 'sim' / 'mul_pipe' / f'{sim}-{case}-{family or "portable"}'
-    runner.run('mul_pipe', 'test_mul_pipe', Path(__file__).parent, params, build_dir=build, sim=sim, sources=model, family=family)
+    build = runner.ROOT / 'build' / 'sim' / 'mul_pipe' / f'{sim}-{case}-{form}'
+    runner.run(module, 'test_mul_pipe', Path(__file__).parent, params, build_dir=build, sim=sim, sources=model, family=family)

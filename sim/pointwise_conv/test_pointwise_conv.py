@@ -71,11 +71,12 @@ async def run_pixels(dut, idle, backpressure):
 
 
 FORMATS = dict(IN_W=8, IN_F=3, IN_SIGNED=0, W_W=8, W_F=6, B_W=8, B_F=7, ACC_W=22, ACC_F=9, OUT_W=8, OUT_F=4, OUT_SIGNED=0, ROUND=1, SAT=1, RELU=1)
-CASES = {  # folding: everything in one cycle, partly folded, fully serial; a signed linear (bypass) layer
+CASES = {  # folding: everything in one cycle, partly folded (some multipliers in LUTs), fully
+    # serial; a signed linear (bypass) layer with LUT multipliers
     'pe4-simd8': dict(FORMATS, N=8, C_OUT=4, PE=4, SIMD=8),
-    'pe2-simd4': dict(FORMATS, N=16, C_OUT=6, PE=2, SIMD=4),
+    'pe2-simd4': dict(FORMATS, N=16, C_OUT=6, PE=2, SIMD=4, LUT_MULS=3),
     'pe1-simd1': dict(FORMATS, N=5, C_OUT=3, PE=1, SIMD=1),
-    'signed-linear': dict(FORMATS, N=6, C_OUT=4, PE=2, SIMD=3, IN_SIGNED=1, RELU=0, OUT_SIGNED=1, OUT_W=9),
+    'signed-linear': dict(FORMATS, N=6, C_OUT=4, PE=2, SIMD=3, IN_SIGNED=1, RELU=0, OUT_SIGNED=1, OUT_W=9, LUT_MULS=6),
 }
 
 
