@@ -8,7 +8,8 @@ re-derives none of it. Passes over the graph:
      module in firmware/rtl, its layers, ports, cycle model and beat dependencies);
   2. fuse: ZeroPadding2D into the convolution after it, a ReLU Activation into its convolution;
   3. fold: PE/SIMD per convolution, from a folding file or chosen for the multiplier budget;
-  4. buffer: a FIFO on the short branch of every fork, as deep as the branches' lag in beats;
+  4. buffer: a FIFO on the short branch of every fork, as deep as the branches' lag in beats,
+     and after every module that emits in bursts (a pool: a row at a time), as deep as a burst;
 then the top (AXI4-Stream in and out) is written with a ROM file per convolution.
 """
 import argparse
@@ -22,7 +23,6 @@ import numpy as np
 import yaml
 
 from firmware.rom import bias_words, weight_words, write_mem
-from hls.convert import graph_format
 
 ROOT = Path(__file__).resolve().parent.parent
 TOP = 'squeezenet_top'
@@ -95,6 +95,32 @@ def multipliers(node):
     return node.params['PE'] * node.params['SIMD'] if node.weights is not None else 0
 
 
+def graph_format(precision):
+    # hls.convert loads TensorFlow; the module benches use the cycle models here without it
+    from hls import convert
+
+    return convert.graph_format(precision)
+
+
+def conv_size(p):
+    """(OH, OW) of a conv2d's parameters."""
+    return (p['H'] + p['PAD_T'] + p['PAD_B'] - p['K']) // p['S'] + 1, (p['W'] + p['PAD_L'] + p['PAD_R'] - p['K']) // p['S'] + 1
+
+
+def window_cycles(p):
+    """Cycles per image of sliding_window never stalled: its input (a pixel per cycle) and its
+    output rows (a column per cycle, (OW-1)*S + K columns and 2 cycles between rows) overlap."""
+    oh, ow = conv_size(p)
+    return max(p['H'] * p['W'], oh * ((ow - 1) * p['S'] + p['K'] + 2))
+
+
+def conv2d_cycles(p):
+    """Cycles per image of conv2d never stalled: the window or the multipliers, the slower."""
+    oh, ow = conv_size(p)
+    macs = (p['C_OUT'] // p['PE']) * (p['K'] * p['K'] * p['C_IN'] // p['SIMD']) * oh * ow
+    return max(macs, window_cycles(p))
+
+
 class Module:
     """One RTL module (firmware/rtl/<name>.v) as the backend sees it: the hls4ml layer classes it
     implements (`read` turns one into a Node), its stream ports, its cycle model and which input
@@ -115,6 +141,10 @@ class Module:
     def last_input(self, node, k):
         """Index of the last input beat that output beat k needs (per image)."""
         return k
+
+    def burst(self, node):
+        """Output beats it may emit ahead of its average pace (the buffer pass queues them)."""
+        return 0
 
 
 class ZeroPadding(Module):
@@ -171,15 +201,11 @@ class Conv2d(Module):
         )  # fmt: skip
 
     def cycles(self, node, tensors):
-        # a window: K column reads and 3 cycles of hand-over; a pixel: one cycle; +1: the restart
-        p = node.params
-        windows = tensors[node.outputs[0]].pixels
-        return max(mac_cycles(node, tensors), windows * (p['K'] + 3) + p['H'] * p['W'] + 1)
+        return conv2d_cycles(node.params)
 
     def last_input(self, node, k):
         p = node.params
-        ow = (p['W'] + p['PAD_L'] + p['PAD_R'] - p['K']) // p['S'] + 1
-        oy, ox = divmod(k, ow)
+        oy, ox = divmod(k, conv_size(p)[1])
         row = min(oy * p['S'] - p['PAD_T'] + p['K'] - 1, p['H'] - 1)
         col = min(ox * p['S'] - p['PAD_L'] + p['K'] - 1, p['W'] - 1)
         return row * p['W'] + col
@@ -208,6 +234,11 @@ class MaxPool(Module):
         p = node.params
         oy, ox = divmod(k, p['W'] // p['P'])
         return (oy * p['P'] + p['P'] - 1) * p['W'] + ox * p['P'] + p['P'] - 1
+
+    def burst(self, node):
+        # a row of outputs leaves during the last of its P input rows, at P times the average pace
+        p = node.params
+        return -(-(p['W'] // p['P']) * (p['P'] - 1) // p['P'])
 
 
 class GlobalAvgPool(Module):
@@ -342,12 +373,13 @@ def divisors(n):
     return [d for d in range(1, n + 1) if n % d == 0]
 
 
-def fold(nodes, tensors, folding, budget=None):
+def fold(nodes, tensors, folding, budget=None, lut_budget=0):
     """PE and SIMD of every convolution. A layer named in `folding` gets its entry (reduced to
     the largest divisor of the layer's outputs (PE) and fan-in (SIMD)); so does every other layer
     when `folding` has a 'default' entry. Without one, the other layers are chosen together
-    (choose_folding) for the shortest interval within `budget` multipliers, less those of the
-    named layers."""
+    (choose_folding) for the shortest interval within `budget` (DSP) + `lut_budget` multipliers,
+    less those of the named layers. Multipliers beyond `budget` are built in LUTs (LUT_MULS),
+    up to `lut_budget`, in the layers with the fewest multipliers first."""
     convs = [n for n in nodes if n.weights is not None]
     unknown = set(folding) - {'default'} - {n.name for n in convs}
     if unknown:
@@ -365,7 +397,11 @@ def fold(nodes, tensors, folding, budget=None):
     if free:
         if budget is None:
             raise GraphError(f'folding: {", ".join(n.name for n in free)} are left to automatic folding, which needs a multiplier budget (the board\'s DSPs)')
-        choose_folding(nodes, tensors, free, budget - sum(multipliers(n) for n in given))
+        choose_folding(nodes, tensors, free, budget + lut_budget - sum(multipliers(n) for n in given))
+    excess = min(lut_budget, max(0, sum(multipliers(n) for n in convs) - budget)) if budget is not None else 0
+    for node in sorted(convs, key=multipliers):
+        node.params['LUT_MULS'] = min(excess, multipliers(node))
+        excess -= node.params['LUT_MULS']
     return nodes
 
 
@@ -421,7 +457,8 @@ def consumed(nodes, tensor, k, source):
 
 
 def buffer(tensors, nodes):
-    """Give each fork's short branch a FIFO holding the beats the long branch takes ahead of it."""
+    """Give each fork's short branch a FIFO holding the beats the long branch takes ahead of it,
+    and each bursty module's output one holding its burst (so its consumer never waits on it)."""
     depth = {}
     for join in [n for n in nodes if n.module in ('axis_concat', 'axis_add')]:
         for clone in [n for n in nodes if n.module == 'axis_clone']:
@@ -435,12 +472,15 @@ def buffer(tensors, nodes):
                 lag = int((need[:, 1 - i] - need[:, i]).max())
                 if lag > 0:
                     depth[branch] = max(depth.get(branch, 0), lag)
-    for tensor, lag in depth.items():
+    for node in nodes:
+        if MODULES[node.module].burst(node):
+            depth[node.outputs[0]] = max(depth.get(node.outputs[0], 0), MODULES[node.module].burst(node))
+    for tensor, beats in depth.items():
         fifo_out = f'{tensor}_fifo'
         for user in consumers(nodes, tensor):
             user.inputs = [fifo_out if t == tensor else t for t in user.inputs]
         tensors[fifo_out] = Tensor(fifo_out, tensors[tensor].shape, tensors[tensor].fmt)
-        fifo = Node(fifo_out, 'axis_fifo', [tensor], [fifo_out], dict(WIDTH=tensors[tensor].bits, DEPTH=lag + FIFO_MARGIN))
+        fifo = Node(fifo_out, 'axis_fifo', [tensor], [fifo_out], dict(WIDTH=tensors[tensor].bits, DEPTH=beats + FIFO_MARGIN))
         nodes.insert(nodes.index(producer(nodes, tensor)) + 1, fifo)
     return nodes
 
@@ -524,12 +564,12 @@ def stream_info(tensor):
     return dict(tensor=tensor.name, shape=tensor.shape, format=fmt.hls(), frac=fmt.frac, signed=fmt.signed, lane_bits=lane_bytes(fmt), beat_bits=beat_bits(tensor))
 
 
-def build(graph, folding, out_dir, final_dir=None, budget=None):
+def build(graph, folding, out_dir, final_dir=None, budget=None, lut_budget=0):
     """Nodes of the graph after every pass, written as the top, ROMs and manifest.json into
     out_dir; the top names its ROM files as they will be in final_dir (default out_dir).
-    `budget`: the multipliers automatic folding may use (see fold)."""
+    `budget`, `lut_budget`: the DSP and LUT multipliers folding may use (see fold)."""
     tensors, nodes = read_graph(graph)
-    nodes = buffer(tensors, fold(fuse(tensors, nodes), tensors, folding, budget))
+    nodes = buffer(tensors, fold(fuse(tensors, nodes), tensors, folding, budget, lut_budget))
     image = tensors[graph.inputs[0]]
     logits = tensors[graph.outputs[0]]
     out_dir = Path(out_dir)
@@ -545,6 +585,7 @@ def build(graph, folding, out_dir, final_dir=None, budget=None):
         p.update(WEIGHT_FILE=str(rom / w_file.name), BIAS_FILE=str(rom / b_file.name))
     layers = [
         dict(name=n.name, module=n.module, cycles=MODULES[n.module].cycles(n, tensors), mac_cycles=mac_cycles(n, tensors), multipliers=multipliers(n),
+             lut_multipliers=n.params.get('LUT_MULS', 0), output=n.outputs[0], output_beats=tensors[n.outputs[0]].pixels,
              params={k: v for k, v in n.params.items() if not k.endswith('_FILE')})
         for n in nodes
     ]  # fmt: skip
@@ -555,7 +596,9 @@ def build(graph, folding, out_dir, final_dir=None, budget=None):
         output=stream_info(logits),
         estimated_interval_cycles=interval,
         multipliers=sum(layer['multipliers'] for layer in layers),
+        lut_multipliers=sum(layer['lut_multipliers'] for layer in layers),
         multiplier_budget=budget,
+        lut_multiplier_budget=lut_budget,
         fifos={n.inputs[0]: n.params['DEPTH'] for n in nodes if n.module == 'axis_fifo'},
         layers=layers,
     )
@@ -565,7 +608,7 @@ def build(graph, folding, out_dir, final_dir=None, budget=None):
         f'          each the low {image.fmt.width} bits of {image.fmt.hls()}; tlast is accepted and ignored.',
         f'  m_axis: one {beat_bits(logits)}-bit beat per image (tlast set), {logits.lanes} logits in lanes of {lane_bytes(logits.fmt)} bits,',
         f'          each {logits.fmt.hls()}, {"sign" if logits.fmt.signed else "zero"}-extended. Softmax/argmax: host.',
-        f'  Estimated interval: {interval} cycles per image; multipliers: {manifest["multipliers"]}.',
+        f'  Estimated interval: {interval} cycles per image; multipliers: {manifest["multipliers"]} ({manifest["lut_multipliers"]} in LUTs).',
     ]
     write_top(out_dir / f'{TOP}.v', tensors, nodes, image, logits, doc)
     (out_dir / 'manifest.json').write_text(json.dumps(manifest, indent=1) + '\n')
@@ -573,18 +616,20 @@ def build(graph, folding, out_dir, final_dir=None, budget=None):
 
 
 def folding_lines(manifest):
-    """Per convolution: PE x SIMD, multipliers, modeled cycles per image; the layer that sets the
-    interval marked (a window or a pool when no convolution does)."""
+    """Per convolution: PE x SIMD, multipliers (those in LUTs), modeled cycles per image; the
+    layer that sets the interval marked (a window or a pool when no convolution does)."""
     interval = manifest['estimated_interval_cycles']
-    lines = [f'{"layer":<22}{"PE x SIMD":>11}{"mults":>7}{"cycles/image":>14}']
+    lines = [f'{"layer":<22}{"PE x SIMD":>11}{"mults":>7}{"in LUTs":>9}{"cycles/image":>14}']
     for layer in manifest['layers']:
         if layer['multipliers'] or layer['cycles'] == interval:
             p = layer['params']
             fold = f'{p["PE"]} x {p["SIMD"]}' if layer['multipliers'] else '-'
             mark = '  <- sets the interval' if layer['cycles'] == interval else ''
-            lines.append(f'{layer["name"]:<22}{fold:>11}{layer["multipliers"]:>7}{layer["cycles"]:>14,}{mark}')
-    budget = manifest.get('multiplier_budget')
-    lines.append(f'{"total":<22}{"":>11}{manifest["multipliers"]:>7}{interval:>14,}' + (f'  (budget {budget})' if budget else ''))
+            luts = layer.get('lut_multipliers', 0) or ''
+            lines.append(f'{layer["name"]:<22}{fold:>11}{layer["multipliers"]:>7}{luts:>9}{layer["cycles"]:>14,}{mark}')
+    budget, lut_budget = manifest.get('multiplier_budget'), manifest.get('lut_multiplier_budget')
+    note = f'  (budget {budget} DSP' + (f' + {lut_budget} LUT' if lut_budget else '') + ')' if budget else ''
+    lines.append(f'{"total":<22}{"":>11}{manifest["multipliers"]:>7}{manifest.get("lut_multipliers", 0) or "":>9}{interval:>14,}' + note)
     return lines
 
 
@@ -595,7 +640,7 @@ def main(argv=None):
     parser.add_argument('--out', default=str(ROOT / 'build' / 'rtl'), help='output folder (replaced only on success)')
     args = parser.parse_args(argv)
 
-    from firmware.synth import BoardError, load_board
+    from firmware.synth import BoardError, multiplier_budget
     from hls.convert import ConfigError, convert, load_config
     from model.store import ModelFileError, atomic_dir, load_model
 
@@ -603,14 +648,14 @@ def main(argv=None):
         config = load_config(args.config, model=args.model)
         qmodel = load_model(config['model'])
         folding = load_folding(config['folding'])
-        budget = load_board(config['board'])['resources']['DSP']
+        budget = multiplier_budget(config)
     except (ConfigError, ModelFileError, GraphError, BoardError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
     try:
         with atomic_dir(args.out) as out:
             graph = convert(qmodel, config, out / 'hls')
-            manifest = build(graph, folding, out, args.out, budget=budget)
+            manifest = build(graph, folding, out, args.out, **budget)
     except GraphError as err:
         print(f'error: {err}', file=sys.stderr)
         return 2

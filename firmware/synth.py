@@ -60,6 +60,12 @@ def load_board(name, path=BOARDS):
     return dict(boards[name], name=name)
 
 
+def multiplier_budget(config):
+    """What automatic folding may use (firmware.generate.build's budget arguments): the board's
+    DSPs, and the config's lut_multipliers beyond them."""
+    return dict(budget=load_board(config['board'])['resources']['DSP'], lut_budget=config['lut_multipliers'])
+
+
 # -- yosys ----------------------------------------------------------------------------------------
 
 
@@ -175,7 +181,7 @@ def step_generate(ctx):
 
     graph = convert(load_model(ctx['config']['model']), ctx['config'], ctx['out'] / 'hls')
     with atomic_dir(ctx['out'] / 'rtl') as rtl:
-        ctx['manifest'] = build(graph, load_folding(ctx['config']['folding']), rtl, ctx['out'] / 'rtl', budget=ctx['board']['resources']['DSP'])
+        ctx['manifest'] = build(graph, load_folding(ctx['config']['folding']), rtl, ctx['out'] / 'rtl', **multiplier_budget(ctx['config']))
 
 
 def step_yosys(ctx):

@@ -39,7 +39,7 @@ import yaml
 
 from firmware.generate import GraphError, build, load_folding
 from firmware.library import RTL, rtl_sources
-from firmware.synth import ToolMissing, load_board, run_steps
+from firmware.synth import ToolMissing, load_board, multiplier_budget, run_steps
 from model.store import atomic_dir
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -202,13 +202,13 @@ def step_generate(ctx):
     graph = convert(load_model(ctx['config']['model']), ctx['config'], ctx['out'] / 'hls')
     ctx['designs'] = {}
     designs = (
-        ('board', ctx['config']['folding'], load_board(ctx['config']['board'])['resources']['DSP']),
-        ('ecp5', ctx['target']['folding'], ctx['target']['resources']['MULT18X18D']),
+        ('board', ctx['config']['folding'], multiplier_budget(ctx['config'])),
+        ('ecp5', ctx['target']['folding'], dict(budget=ctx['target']['resources']['MULT18X18D'])),
     )
     for name, folding, budget in designs:
         folder = ctx['out'] / f'rtl-{name}'
         with atomic_dir(folder) as rtl:
-            build(graph, load_folding(folding), rtl, folder, budget=budget)
+            build(graph, load_folding(folding), rtl, folder, **budget)
         manifest = json.loads((folder / 'manifest.json').read_text())
         label = folding if folding == 'auto' else str(Path(folding).relative_to(ROOT))
         ctx['designs'][name] = dict(manifest=manifest, rtl=folder, folding=label, digest=design_digest(manifest, folder))

@@ -17,8 +17,9 @@ from model.train import INPUT_FORMAT
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_KEYS = {
     'model', 'float_model', 'board', 'part', 'clock_period_ns', 'backend', 'io_type', 'strategy',
-    'reuse_factor', 'output_dir', 'folding',
+    'reuse_factor', 'output_dir', 'folding', 'lut_multipliers',
 }  # fmt: skip
+OPTIONAL_KEYS = {'lut_multipliers': 0}  # key: the value a config without it gets
 
 
 class ConfigError(ValueError):
@@ -33,13 +34,15 @@ def load_config(path=ROOT / 'hls' / 'config.yaml', **overrides):
     config = yaml.safe_load(path.read_text()) or {}
     if not isinstance(config, dict):
         raise ConfigError(f'{path}: expected a mapping of keys to values')
-    config.update({k: v for k, v in overrides.items() if v is not None})
+    config = {**OPTIONAL_KEYS, **config, **{k: v for k, v in overrides.items() if v is not None}}
     unknown = sorted(set(config) - CONFIG_KEYS)
     if unknown:
         raise ConfigError(f'{path}: unknown config key(s) {unknown}; known keys: {sorted(CONFIG_KEYS)}')
     missing = sorted(CONFIG_KEYS - set(config))
     if missing:
         raise ConfigError(f'{path}: missing config key(s) {missing}')
+    if type(config['lut_multipliers']) is not int or config['lut_multipliers'] < 0:
+        raise ConfigError(f"{path}: lut_multipliers must be a whole number >= 0, got {config['lut_multipliers']!r}")
     if config['io_type'] != 'io_stream':
         raise ConfigError(f"{path}: io_type must be io_stream (the Fire dataflow), got {config['io_type']!r}")
     for key in ('model', 'float_model', 'output_dir', 'folding'):

@@ -3,7 +3,7 @@
 import random
 
 from cocotb.clock import Clock
-from cocotb.triggers import RisingEdge
+from cocotb.triggers import ReadOnly, RisingEdge
 from cocotbext.axi import AxiStreamBus, AxiStreamFrame, AxiStreamSink, AxiStreamSource
 
 
@@ -51,3 +51,19 @@ class TB:
             await RisingEdge(self.dut.clk)
         for name, sink in self.sinks.items():
             assert sink.empty(), f'{name}: unexpected beats'
+
+
+async def measure_interval(dut, beats_per_image, images, name='m_axis'):
+    """Cycles between the first output beats of consecutive images (the first image's fill
+    excluded): the steady-state cycles per image."""
+    valid, ready = getattr(dut, f'{name}_tvalid'), getattr(dut, f'{name}_tready')
+    starts, beats, cycle = [], 0, 0
+    while beats < images * beats_per_image:
+        await RisingEdge(dut.clk)
+        await ReadOnly()
+        cycle += 1
+        if valid.value and ready.value:
+            if beats % beats_per_image == 0:
+                starts.append(cycle)
+            beats += 1
+    return [b - a for a, b in zip(starts[1:], starts[2:])]

@@ -34,7 +34,7 @@ def simulate(qmodel, config, folding, x, out, sim, log=step, cycle_limit=None):
     """
     from firmware.fixed import pack, unpack
     from firmware.generate import build
-    from firmware.synth import load_board
+    from firmware.synth import multiplier_budget
     from hls.convert import convert
     from hls.csim import run_csim
 
@@ -46,7 +46,7 @@ def simulate(qmodel, config, folding, x, out, sim, log=step, cycle_limit=None):
     csim = run_csim(graph, x)
 
     log('firmware: generating the RTL from the same graph')
-    manifest = build(graph, folding, out / 'rtl', budget=load_board(config['board'])['resources']['DSP'])
+    manifest = build(graph, folding, out / 'rtl', **multiplier_budget(config))
     stream_in, stream_out = manifest['input'], manifest['output']
     pixels = (x * 2.0 ** stream_in['frac']).astype(np.int64).reshape(len(x), -1, stream_in['shape'][-1])
     (out / 'images.json').write_text(json.dumps([[pack(px, stream_in['lane_bits']) for px in image] for image in pixels]))
@@ -57,13 +57,14 @@ def simulate(qmodel, config, folding, x, out, sim, log=step, cycle_limit=None):
     runner.run(
         manifest['top'], 'test_network', ROOT / 'sim' / 'network', build_dir=out / sim, sim=sim,
         sources=[out / 'rtl' / f'{manifest["top"]}.v'],
-        env={'NETWORK_IMAGES': str(out / 'images.json'), 'NETWORK_RESULT': str(result_file), 'NETWORK_CYCLE_LIMIT': str(cycle_limit or 0)},
+        env={'NETWORK_IMAGES': str(out / 'images.json'), 'NETWORK_RESULT': str(result_file), 'NETWORK_CYCLE_LIMIT': str(cycle_limit or 0),
+             'NETWORK_PROBES': json.dumps([[layer['name'], layer['output'], layer['output_beats']] for layer in manifest['layers']])},
     )  # fmt: skip
     result = json.loads(result_file.read_text())
     classes = stream_out['shape'][-1]
     raw = [unpack(int(v), classes, stream_out['lane_bits'], stream_out['signed']) for v in result['logits']]
     rtl = np.array(raw) / 2.0 ** stream_out['frac']
-    return dict(csim=csim, rtl=rtl, arrivals=result['arrivals'], cycles=result['cycles'], seconds=result['seconds'], manifest=manifest)
+    return dict(csim=csim, rtl=rtl, arrivals=result['arrivals'], layers=result['layers'], cycles=result['cycles'], seconds=result['seconds'], manifest=manifest)
 
 
 def timing(arrivals):

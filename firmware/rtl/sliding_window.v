@@ -1,16 +1,21 @@
 // sliding_window: the K x K windows of a convolution, from a pixel stream (line buffer).
-//   s_axis: pixels of an H x W x C image in raster order, lane c = bits [c*DW +: DW].
+//   s_axis: pixels of H x W x C images in raster order, lane c = bits [c*DW +: DW].
 //   m_axis: one beat per output pixel (OH x OW, raster order) holding the K*K*C window,
 //           element (ky, kx, c) at lane (ky*K + kx)*C + c; padding (PAD_T/L/B/R pixels of
 //           zeros) and stride S as a Keras Conv2D with 'same' or 'valid' padding.
-//   The buffer is K row banks (image row r in bank r mod K, at its column), read together: a
-//   window is gathered a column (K pixels) per cycle, as soon as the last pixel it needs has
-//   arrived, and every ready window is gathered before the next pixel is taken, so a row is
-//   overwritten only when no pending window reads it. A window takes K + 3 cycles, a pixel one.
-//   Timing: every address is a counter (no multiplier, no modulo); the next window's position
-//   advances when a gather starts, so whether it is ready is a register computed while the
-//   current one is gathered; a pixel that completes a window is caught by an equality test;
-//   line-buffer writes and reads are registered; the output is a skid buffer.
+//   Throughput: up to a window per S cycles (one per cycle at stride 1). The windows of an
+//   output row are swept a column (K pixels) per cycle into a K-column shift register, which
+//   holds a finished window every S columns; a row of windows takes (OW-1)*S + K + 2 cycles.
+//   Input and output overlap: the buffer is B = K + S row banks, so the input runs up to
+//   S rows ahead of the rows being read, across image boundaries too (rows are numbered from
+//   the first image on; nothing restarts between images). A pixel that would overwrite a row
+//   still to be read waits.
+//   Timing: every address is a counter (no multiplier, no modulo); whether a column may be
+//   read is a register computed from the input position a cycle before (it only grows within
+//   an output row, and reads wait two cycles after a row change); reads are never stalled:
+//   one is issued only with room for its column in a 4-deep FIFO (a credit counter), so a
+//   stalled output never holds a read while the input overwrites its row. The output is a
+//   skid buffer.
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none
@@ -39,189 +44,189 @@ module sliding_window #(
 
 localparam OH = (H + PAD_T + PAD_B - K) / S + 1;
 localparam OW = (W + PAD_L + PAD_R - K) / S + 1;
+localparam NC = (OW - 1) * S + K;  // columns swept per output row
+localparam B = K + S;              // row banks
 localparam PW = C * DW;
 localparam CW = $clog2(H + W + K + PAD_T + PAD_L + S + 2) + 2;  // signed row/column arithmetic
-localparam KB = K > 1 ? $clog2(K) : 1;
+localparam BB = $clog2(B);
 localparam XB = W > 1 ? $clog2(W) : 1;  // a bank address: the column
-localparam [KB-1:0] TOP_SLOT0 = (K - PAD_T % K) % K;  // the bank of row -PAD_T
-localparam [KB-1:0] STEP_SLOT = S % K;                 // S rows further down
+localparam NB = $clog2(NC + 1);
+localparam KB = $clog2(K + S + 1);
+localparam CREDITS = 4;            // reads in flight (3) or waiting in the FIFO, at most
+// from the last output row of an image to the first of the next: its top row moves this much
+localparam DELTA = H - (OH - 1) * S;
+localparam [BB-1:0] TOP_SLOT0 = ((-PAD_T) % B + B) % B;  // bank of row -PAD_T of the first image
+localparam [BB-1:0] STEP_SLOT = S % B, DELTA_SLOT = (DELTA % B + B) % B;
 // constants as wide as the row/column registers, so that no comparison is 32 bits wide
-localparam signed [CW-1:0] TOP0 = -PAD_T, LEFT0 = -PAD_L;
-localparam signed [CW-1:0] LAST_ROW0 = K - 1 - PAD_T > H - 1 ? H - 1 : K - 1 - PAD_T;
-localparam signed [CW-1:0] LAST_COL0 = K - 1 - PAD_L > W - 1 ? W - 1 : K - 1 - PAD_L;
-localparam signed [CW-1:0] HC = H, WC = W, OHC = OH, OWC = OW, SC = S, K1 = K - 1;
+localparam signed [CW-1:0] TOP0 = -PAD_T, LEFT0 = -PAD_L, LAST_TOP = (OH - 1) * S - PAD_T;
+localparam signed [CW-1:0] HC = H, WC = W, SC = S, DC = DELTA, K1 = K - 1, BM1 = B - 1;
 
-// input side: the next pixel to take and where it goes
-reg [KB-1:0] wr_slot = 0;
-reg signed [CW-1:0] iy = 0, ix = 0;
-// the next window: its first row and column in the image, the last pixel it needs, its top row's bank
-reg signed [CW-1:0] oy = 0, ox = 0;
-reg signed [CW-1:0] top = TOP0, left = LEFT0;
-reg signed [CW-1:0] last_row = LAST_ROW0, last_col = LAST_COL0;
-reg signed [CW-1:0] bottom = LAST_ROW0, right = LAST_COL0;  // unclipped, a stage before them
-reg [KB-1:0] top_slot = TOP_SLOT0;
-
-// gathering: column kx read at rd_col (image column col) from every bank; the window's rows
-// are in banks top_g, top_g+1, ... (mod K), row_ok says which are inside the image
-reg gathering = 0, gathered = 0;
-reg [KB-1:0] kx = 0, top_g = 0;
-reg [XB-1:0] rd_col = 0;
-reg signed [CW-1:0] col = 0;
-reg [K-1:0] row_ok = 0;
-reg [KB:0] reads = 0;
-reg rd_valid = 0, q_valid = 0, rd_col_ok = 0, q_col_ok = 0;
-reg [K*PW-1:0] win_cols [0:K-1];  // column kx of the window, row ky at [ky*PW +: PW]
-wire [K*K*PW-1:0] win;
-
-// registers, not comparisons, say whether windows are left and every pixel is in: the restart at
-// the end of an image resets most of the registers here and must not wait on a comparator
-reg windows_left = 1, all_in = 0, restart = 0;
-// the next window is ready: the registered comparison, or the pixel just taken completed it;
-// neither is trusted for the three cycles in which a move reaches ready_reg
-reg ready_reg = 0, completed = 0;
-reg [2:0] settling = 0;
-wire settled = ~|settling;
-wire ready = settled && (ready_reg || completed);
-wire out_ready;
-wire push = gathered && out_ready;
-// a new gather may start once the reads are done and the last window is leaving
-wire reading = gathering || rd_valid || q_valid;
-wire start = ready && !reading && (!gathered || push);
-assign s_axis_tready = !rst && settled && !all_in && !ready && !reading && !gathered;
+// -- input: the next pixel's column and bank; how far its row is below the top row being read
+reg [XB-1:0] ix = 0;
+reg [BB-1:0] wr_slot = 0;  // row 0 of the first image is in bank 0
+reg signed [CW-1:0] ahead = PAD_T;  // input row - top row (of the output row being swept)
+// the row that a pixel overwrites (B rows up) is read no more once ahead <= B - 1
+assign s_axis_tready = !rst && ahead <= BM1;
 wire take = s_axis_tvalid && s_axis_tready;
+wire row_done = take && ix == W - 1;
 
-// the banks: the write is registered, so that the ready logic does not drive a RAM's write
-// enable (a pixel is written the cycle after it is taken, before any window that needs it can
-// read it); the read is registered, then its output once more before the rows are rotated
-reg wr_en = 0;
-reg [KB-1:0] wr_at_slot = 0;
-reg [XB-1:0] wr_at = 0;
-reg [PW-1:0] wr_data = 0;
-wire [K*PW-1:0] q;
-reg [K*PW-1:0] q_reg = 0;
-// which rows of the next window are inside the image, two cycles after its position moved
-wire [K-1:0] rows_in;
-reg [K-1:0] rows_in_reg = 0;
+// -- reads: output row (top row, its bank, rows inside the image), column col of the sweep
+reg signed [CW-1:0] top = TOP0, col = LEFT0;
+reg [BB-1:0] top_slot = TOP_SLOT0;
+reg [XB-1:0] need = 0;             // the column read: col within the image
+reg [NB-1:0] swept = 0;            // columns issued in this output row
+reg signed [CW-1:0] bottom_rel = 0;  // the last row inside the image, less top
+reg [K-1:0] rows_in = 0;
+reg [1:0] settling = 2'b11;        // cycles since the output row changed, until the registers below follow
+// column `need` of the row strip is in: registers of the state a cycle before
+reg all_rows = 0, last_row = 0;
+reg [XB-1:0] ix_seen = 0;
+wire col_in = all_rows || (last_row && need < ix_seen);
+reg [2:0] credits = CREDITS;  // reads that may be issued
+wire shift;
+wire issue = !rst && settling == 0 && col_in && (credits != 0 || shift);
+wire row_end = issue && swept == NC - 1;
+wire image_end = row_end && top == LAST_TOP;
+
+always @(posedge clk) begin
+    all_rows <= ahead > bottom_rel;
+    last_row <= ahead == bottom_rel;
+    ix_seen <= ix;
+    bottom_rel <= top + K1 > HC - 1 ? HC - 1 - top : K1;
+end
+
+// which rows of the output row are inside the image, two stages after top moved
 genvar j;
 generate
-    for (j = 0; j < K; j = j + 1) begin : g_bank
+    for (j = 0; j < K; j = j + 1) begin : g_rows
+        localparam signed [CW-1:0] OFFSET = j;
+        reg signed [CW-1:0] row = 0;
+        always @(posedge clk) begin
+            row <= top + OFFSET;
+            rows_in[j] <= !row[CW-1] && row < HC;
+        end
+    end
+endgenerate
+
+always @(posedge clk) begin
+    if (rst) begin
+        ix <= 0; wr_slot <= 0;
+        ahead <= PAD_T; top <= TOP0; col <= LEFT0; top_slot <= TOP_SLOT0; need <= 0; swept <= 0;
+        settling <= 2'b11; credits <= CREDITS;
+    end else begin
+        settling <= {settling[0], 1'b0};
+        credits <= credits - issue + shift;
+        if (take) begin
+            ix <= ix == W - 1 ? 0 : ix + 1;
+            if (ix == W - 1) wr_slot <= wr_slot == B - 1 ? 0 : wr_slot + 1;
+        end
+        ahead <= ahead + row_done - (!row_end ? 0 : image_end ? DC : SC);
+        if (issue) begin
+            swept <= swept + 1;
+            col <= col + 1;
+            if (!col[CW-1] && col < WC - 1) need <= need + 1;
+        end
+        if (row_end) begin
+            swept <= 0; col <= LEFT0; need <= 0; settling <= 2'b11;
+            if (image_end) begin
+                top <= TOP0;
+                top_slot <= top_slot + DELTA_SLOT >= B ? top_slot + DELTA_SLOT - B : top_slot + DELTA_SLOT;
+            end else begin
+                top <= top + SC;
+                top_slot <= top_slot + STEP_SLOT >= B ? top_slot + STEP_SLOT - B : top_slot + STEP_SLOT;
+            end
+        end
+    end
+end
+
+// -- the banks: writes registered (a pixel is written the cycle after it is taken, before any
+// read of it is issued); reads registered, then their output once more before the rotation
+reg wr_en = 0;
+reg [BB-1:0] wr_at_slot = 0;
+reg [XB-1:0] wr_at = 0;
+reg [PW-1:0] wr_data = 0;
+always @(posedge clk) begin
+    wr_en <= take;
+    wr_at_slot <= wr_slot;
+    wr_at <= ix;
+    wr_data <= s_axis_tdata;
+end
+
+wire [B*PW-1:0] q;
+generate
+    for (j = 0; j < B; j = j + 1) begin : g_bank
         reg [PW-1:0] bank [0:W-1];
         reg [PW-1:0] bank_q = 0;
         always @(posedge clk) begin
             if (wr_en && wr_at_slot == j) bank[wr_at] <= wr_data;
-            bank_q <= bank[rd_col];
+            bank_q <= bank[need];
         end
         assign q[j*PW +: PW] = bank_q;
-        // two stages (an adder, then a comparison); the next gather starts K + 3 cycles later
-        localparam signed [CW-1:0] OFFSET = j;
-        reg signed [CW-1:0] row = 0;
-        always @(posedge clk) row <= top + OFFSET;
-        assign rows_in[j] = !row[CW-1] && row < HC;
     end
 endgenerate
 
-// the column in window order: row ky from bank (top_g + ky) mod K, zero outside the image
-// (the rotation is a mux on top_g with constant bank numbers, no modulo in the logic)
+// what travels with a read: valid, column inside the image, rows inside, the top row's bank
+reg [2:1] rd_valid = 0, rd_col_ok = 0;
+reg [K-1:0] rd_rows [1:2];
+reg [BB-1:0] rd_slot [1:2];
+reg [B*PW-1:0] q_reg = 0;
+always @(posedge clk) begin
+    rd_valid <= {rd_valid[1], issue && !rst};
+    rd_col_ok <= {rd_col_ok[1], !col[CW-1] && col < WC};
+    rd_rows[1] <= rows_in; rd_rows[2] <= rd_rows[1];
+    rd_slot[1] <= top_slot; rd_slot[2] <= rd_slot[1];
+    q_reg <= q;
+end
+
+// the column in window order: row ky from bank (slot + ky) mod B, zero outside the image
+// (a mux on the slot with constant bank numbers, no modulo in the logic)
 reg [K*PW-1:0] column;
 integer ky, b;
 always @(*) begin
     column = {K*PW{1'b0}};
     for (ky = 0; ky < K; ky = ky + 1)
-        for (b = 0; b < K; b = b + 1)
-            if (top_g == b && q_col_ok && row_ok[ky]) column[ky*PW +: PW] = q_reg[((b + ky) % K)*PW +: PW];
+        for (b = 0; b < B; b = b + 1)
+            if (rd_slot[2] == b && rd_col_ok[2] && rd_rows[2][ky]) column[ky*PW +: PW] = q_reg[((b + ky) % B)*PW +: PW];
 end
 
-always @(posedge clk) begin
-    wr_en <= take;
-    wr_at_slot <= wr_slot;
-    wr_at <= ix[XB-1:0];
-    wr_data <= s_axis_tdata;
-    q_reg <= q;
-    rows_in_reg <= rows_in;
-end
+wire [K*PW-1:0] next_column;
+wire next_valid;
+axis_fifo #(
+    .WIDTH(K*PW), .DEPTH(CREDITS)
+) columns (
+    .clk(clk), .rst(rst),
+    .s_axis_tdata(column), .s_axis_tvalid(rd_valid[2]), .s_axis_tready(),
+    .m_axis_tdata(next_column), .m_axis_tvalid(next_valid), .m_axis_tready(shift)
+);
 
+// -- the window: K columns, kx = 0 the oldest; a finished window waits for the output register
+reg [K*PW-1:0] win_cols [0:K-1];
+reg win_valid = 0;
+reg [KB-1:0] due = K;  // shifts until the next window is finished
+reg [NB-1:0] shifted = 0;
+wire out_ready;
+wire push = win_valid && out_ready;
+assign shift = next_valid && (!win_valid || out_ready);
 integer i;
 always @(posedge clk) begin
+    if (shift) begin
+        win_cols[K-1] <= next_column;
+        for (i = 0; i < K-1; i = i + 1) win_cols[i] <= win_cols[i+1];
+    end
     if (rst) begin
-        wr_slot <= 0; iy <= 0; ix <= 0; windows_left <= 1; all_in <= 0; restart <= 0;
-        oy <= 0; ox <= 0; top <= TOP0; left <= LEFT0;
-        last_row <= LAST_ROW0; last_col <= LAST_COL0; bottom <= LAST_ROW0; right <= LAST_COL0; top_slot <= TOP_SLOT0;
-        gathering <= 0; gathered <= 0; reads <= 0; rd_valid <= 0; q_valid <= 0; ready_reg <= 0; completed <= 0; settling <= 0;
+        win_valid <= 0; due <= K; shifted <= 0;
     end else begin
-        settling <= {settling[1:0], start};
-        ready_reg <= windows_left && (iy > last_row || (iy == last_row && ix > last_col));
-        completed <= take && iy == last_row && ix == last_col;
-        // the last pixel the next window needs follows its position two cycles later (an adder,
-        // then a comparison): the position moves when a gather starts, and `settling` keeps
-        // anyone from asking before ready_reg has seen the move
-        bottom <= top + K1;
-        right <= left + K1;
-        last_row <= bottom > HC - 1 ? HC - 1 : bottom;
-        last_col <= right > WC - 1 ? WC - 1 : right;
-        if (take) begin
-            if (ix == WC - 1) begin
-                ix <= 0;
-                iy <= iy + 1;
-                all_in <= iy == HC - 1;
-                wr_slot <= wr_slot == K - 1 ? 0 : wr_slot + 1;
-            end else begin
-                ix <= ix + 1;
-            end
-        end
-        // issue the column reads of one window
-        rd_valid <= gathering;
-        rd_col_ok <= !col[CW-1] && col < WC;
-        q_valid <= rd_valid;
-        q_col_ok <= rd_col_ok;
-        if (start) begin
-            gathering <= 1;
-            kx <= 0;
-            rd_col <= left[XB-1:0];
-            col <= left; top_g <= top_slot;
-            row_ok <= rows_in_reg;
-            ready_reg <= 0; completed <= 0;
-            // move on to the next window
-            if (ox == OWC - 1) begin
-                ox <= 0;
-                left <= LEFT0;
-                oy <= oy + 1;
-                windows_left <= oy != OHC - 1;
-                top <= top + SC;
-                top_slot <= top_slot + STEP_SLOT >= K ? top_slot + STEP_SLOT - K : top_slot + STEP_SLOT;
-            end else begin
-                ox <= ox + 1;
-                left <= left + SC;
-            end
-        end else if (gathering) begin
-            kx <= kx + 1;
-            rd_col <= rd_col + 1;
-            col <= col + 1;
-            if (kx == K-1) gathering <= 0;
-        end
-        // collect the columns, kx = 0 first
-        if (q_valid) begin
-            win_cols[K-1] <= column;
-            for (i = 0; i < K-1; i = i + 1) win_cols[i] <= win_cols[i+1];
-            reads <= reads + 1;
-            if (reads == K-1) gathered <= 1;
-        end
-        // hand the window over
-        if (push) begin
-            gathered <= 0;
-            reads <= 0;
-        end
-        // image done: every pixel taken and every window emitted; the restart comes a cycle later
-        // (nothing moves meanwhile: no input is taken and no window is left to start)
-        restart <= all_in && !windows_left && !reading && !gathered && !restart;
-        if (restart) begin
-            wr_slot <= 0; iy <= 0; ix <= 0; windows_left <= 1; all_in <= 0;
-            oy <= 0; ox <= 0; top <= TOP0; left <= LEFT0;
-            last_row <= LAST_ROW0; last_col <= LAST_COL0; bottom <= LAST_ROW0; right <= LAST_COL0; top_slot <= TOP_SLOT0;
+        if (push) win_valid <= 0;
+        if (shift) begin
+            shifted <= shifted == NC - 1 ? 0 : shifted + 1;
+            due <= shifted == NC - 1 ? K : due == 1 ? S : due - 1;
+            if (due == 1) win_valid <= 1;
         end
     end
 end
 
 // element (ky, kx) of the window at lane ky*K + kx
+wire [K*K*PW-1:0] win;
 genvar gy, gx;
 generate
     for (gy = 0; gy < K; gy = gy + 1) begin : g_row
@@ -235,7 +240,7 @@ axis_register #(
     .WIDTH(K*K*PW)
 ) out_reg (
     .clk(clk), .rst(rst),
-    .s_axis_tdata(win), .s_axis_tvalid(gathered), .s_axis_tready(out_ready),
+    .s_axis_tdata(win), .s_axis_tvalid(win_valid), .s_axis_tready(out_ready),
     .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready)
 );
 

@@ -7,7 +7,9 @@ import cocotb
 import numpy as np
 import pytest
 
+from firmware.generate import conv2d_cycles, conv_size
 from sim import reference, runner
+from sim.axis_tb import TB, measure_interval
 from sim.pointwise_conv.test_pointwise_conv import FORMATS, check, dense_ref, random_inputs, write_roms
 
 PADS = ('PAD_T', 'PAD_L', 'PAD_B', 'PAD_R')
@@ -27,9 +29,23 @@ async def run_images(dut, idle, backpressure):
     await check(dut, idle, backpressure, pixels, p['C_IN'], expected)
 
 
-CASES = {
+
+@cocotb.test(timeout_time=5, timeout_unit="ms")
+async def run_interval(dut):
+    """Back-to-back images, never stalled: cycles per image as the generator models them."""
+    p = json.loads(os.environ['CASE'])
+    tb = TB(dut)
+    await tb.reset()
+    oh, ow = conv_size(p)
+    cocotb.start_soon(tb.send([0] * (p['H'] * p['W'] * 6)))
+    intervals = await measure_interval(dut, oh * ow, images=6)
+    assert set(intervals) == {conv2d_cycles(p)}, f'cycles per image {intervals}, modeled {conv2d_cycles(p)}'
+
+
+CASES = {  # the multipliers set the pace; the input does; the windows do (one per cycle)
     'same3x3': dict(FORMATS, H=5, W=6, C_IN=2, C_OUT=4, K=3, S=1, PAD_T=1, PAD_L=1, PAD_B=1, PAD_R=1, PE=2, SIMD=6),
     'valid3x3s2': dict(FORMATS, H=7, W=7, C_IN=1, C_OUT=2, K=3, S=2, PAD_T=0, PAD_L=0, PAD_B=0, PAD_R=0, PE=1, SIMD=9),
+    'same3x3-full': dict(FORMATS, H=5, W=6, C_IN=2, C_OUT=3, K=3, S=1, PAD_T=1, PAD_L=1, PAD_B=1, PAD_R=1, PE=3, SIMD=18, LUT_MULS=20),
 }
 
 

@@ -1,7 +1,9 @@
 """The whole network: shipped test images streamed back to back through the generated top.
 
 Phase 1 streams the first images with no idle cycles and no backpressure and times them
-(interval between logits, latency of the first); phase 2 streams the rest with random idle
+(interval between logits, latency of the first) and every layer's output stream (NETWORK_PROBES:
+[layer, tensor, beats per image]: when each image's first beat left, and the cycles in which the
+layer held a beat its consumer did not take); phase 2 streams the rest with random idle
 cycles on the input and random backpressure on the output. Every image's logits are written
 to NETWORK_RESULT (the images come from NETWORK_IMAGES) for sim/run_network.py to compare with the C simulation.
 """
@@ -38,6 +40,31 @@ async def run_network(dut):
         await stream_all(dut)
 
 
+async def probe(dut, probes, done, found):
+    """Per probed layer: the cycle of each image's first output beat, and the stalled cycles."""
+    streams = [
+        (name, getattr(dut, f'{tensor}_tvalid'), getattr(dut, f'{tensor}_tready'), beats)
+        for name, tensor, beats in probes
+        if hasattr(dut, f'{tensor}_tvalid')  # the last layer's output is the top's m_axis
+    ]
+    for name, *_ in streams:
+        found[name] = dict(starts=[], stalled=0, starved=0)
+    counts = [0] * len(streams)
+    while not done:
+        await RisingEdge(dut.clk)
+        now = cycle()
+        for i, (name, valid, ready, beats) in enumerate(streams):
+            if valid.value:
+                if ready.value:
+                    if counts[i] % beats == 0:
+                        found[name]['starts'].append(now)
+                    counts[i] += 1
+                else:
+                    found[name]['stalled'] += 1
+            elif ready.value:
+                found[name]['starved'] += 1
+
+
 async def stream_all(dut):
     with open(os.environ['NETWORK_IMAGES']) as f:
         beats = json.load(f)  # per image, one packed beat per pixel
@@ -47,10 +74,16 @@ async def stream_all(dut):
     timed = min(TIMED_IMAGES, len(beats))
     logits, arrivals = [], []
     start = cycle()
+    done, layers = [], {}
+    cocotb.start_soon(probe(dut, json.loads(os.environ.get('NETWORK_PROBES', '[]')), done, layers))
     cocotb.start_soon(stream(tb, beats[:timed]))
     for _ in range(timed):
         logits.append((await tb.sinks['m_axis'].recv()).tdata[0])
         arrivals.append(cycle() - start)
+    done.append(True)
+    for found in layers.values():
+        found['starts'] = [c - start for c in found['starts']]
+        found['cycles'] = arrivals[-1]
     tb.pauses(idle=True, backpressure=True)
     cocotb.start_soon(stream(tb, beats[timed:]))
     for _ in range(len(beats) - timed):
@@ -58,6 +91,6 @@ async def stream_all(dut):
     for _ in range(50):
         await RisingEdge(dut.clk)
     assert tb.sinks['m_axis'].empty(), 'logits beyond the images sent'
-    result = dict(logits=[str(v) for v in logits], arrivals=arrivals, cycles=cycle(), seconds=time.time() - started)
+    result = dict(logits=[str(v) for v in logits], arrivals=arrivals, layers=layers, cycles=cycle(), seconds=time.time() - started)
     with open(os.environ['NETWORK_RESULT'], 'w') as f:
         json.dump(result, f)
