@@ -126,7 +126,7 @@ def hardware(config, work, images):
     from model import data
     from model.store import load_model
     from sim import runner
-    from sim.run_network import simulate, timing
+    from sim.run_network import layer_rows, simulate, timing
 
     x = data.to_input(images).astype(np.float64)
     sim = runner.simulator()
@@ -134,8 +134,9 @@ def hardware(config, work, images):
     interval, latency = timing(r['arrivals'])
     manifest = r['manifest']
     # a conv's multipliers work `mac_cycles` (its schedule) of every measured interval
-    busy = {layer['name']: layer['mac_cycles'] / interval for layer in manifest['layers'] if layer['multipliers']}
-    mults = {layer['name']: layer['multipliers'] for layer in manifest['layers'] if layer['multipliers']}
+    layers = layer_rows(manifest, r['layers'], interval)
+    busy = {row['layer']: row['busy'] for row in layers if row['busy'] is not None}
+    mults = {row['layer']: row['multipliers'] for row in layers if row['multipliers']}
     overall = sum(busy[n] * mults[n] for n in busy) / sum(mults.values())
 
     step('yosys: open synthesis of the default design')
@@ -151,7 +152,9 @@ def hardware(config, work, images):
     return dict(
         interval=interval, latency=latency, clock_lines=clock_lines(manifest, work / 'rtl_sim' / 'rtl', 1000 / config['clock_period_ns'], interval, config['board']), rtl_images=len(x), rtl_differ=differ,
         rtl_cycles_per_s=r['cycles'] / r['seconds'], rtl_seconds=r['seconds'], simulator=sim, busy=busy,
-        busy_overall=overall, multipliers=manifest['multipliers'], utilization=util, synth_s=synth_s, board=board,
+        busy_overall=overall, multipliers=manifest['multipliers'], lut_multipliers=manifest['lut_multipliers'], layers=layers,
+        modeled=manifest['estimated_interval_cycles'], folding=str(config['folding'] if config['folding'] == 'auto' else Path(config['folding']).relative_to(ROOT)),
+        utilization=util, synth_s=synth_s, board=board,
     )  # fmt: skip
 
 
@@ -192,6 +195,18 @@ def plots(out, compression, variants, hw, confusion):
     files['resources_per_layer'] = 'resources_per_layer.png'
     fig.tight_layout(), fig.savefig(out / files['resources_per_layer'], dpi=120), plt.close(fig)
 
+    rows = [r for r in hw['layers'] if r['multipliers'] or r['module'] in ('max_pool', 'global_avg_pool')]
+    fig, ax = plt.subplots(figsize=(9, 4))
+    at = np.arange(len(rows))
+    ax.bar(at - 0.2, [r['modeled'] for r in rows], 0.4, label='modeled')
+    ax.bar(at + 0.2, [r['simulated'] or 0 for r in rows], 0.4, label='simulated (RTL)')
+    ax.axhline(hw['interval'], color='k', lw=0.8, ls='--', label=f'measured interval {hw["interval"]:,}')
+    ax.set_xticks(at, [r['layer'] for r in rows], rotation=60, ha='right', fontsize=7)
+    ax.set(ylabel='cycles per image', title='Cycles per image per layer, in dataflow order')
+    ax.legend(fontsize=7)
+    files['cycles_per_layer'] = 'cycles_per_layer.png'
+    fig.tight_layout(), fig.savefig(out / files['cycles_per_layer'], dpi=120), plt.close(fig)
+
     fig, ax = plt.subplots(figsize=(4.5, 4))
     ax.imshow(confusion, cmap='Blues')
     for (i, j), v in np.ndenumerate(confusion):
@@ -229,12 +244,13 @@ def markdown(compression, variants, hw, timings, files, n_test, seconds):
                      f"| {fmt_acc(r['csim_top1'])} ({r['csim_images']}) | {r['csim_differ']} |")  # fmt: skip
     util, board = hw['utilization'], hw['board']
     total, share = util['per_layer']['total'], util['share']
-    lines += ['', '## Hardware: the default design (model/default, firmware/folding.yaml)', '',
+    lines += ['', f"## Hardware: the default design (model/default, folding: {hw['folding']})", '',
               f"- RTL simulation ({hw['simulator']}, {hw['rtl_images']} images back to back, the first timed without stalls, "
               f"then random idle and backpressure): {hw['rtl_differ']} images differ from csim in any bit",
               f"- cycles per image (interval): {hw['interval']:,}; latency of the first image: {hw['latency']:,} cycles",
               *[f"- {line.strip()}" for line in hw['clock_lines']],
-              f"- multipliers: {hw['multipliers']}; busy {hw['busy_overall']:.0%} of the cycles on average (from the schedule at the measured interval)",
+              f"- cycles per image modeled by the generator: {hw['modeled']:,}",
+              f"- multipliers: {hw['multipliers']} ({hw['lut_multipliers']} in LUTs); busy {hw['busy_overall']:.1%} of the cycles on average (from the schedule at the measured interval)",
               f"- open synthesis (Yosys synth_xilinx, {board['part']}): LUT {total['LUT']:,.0f} ({share['LUT']:.1%}), "
               f"FF {total['FF']:,.0f} ({share['FF']:.1%}), DSP {total['DSP']:,.0f} ({share['DSP']:.1%}), "
               f"BRAM36 {total['BRAM36']:.1f} ({share['BRAM36']:.1%}); fits: {'yes' if util['fits'] else 'NO'}", '',
@@ -242,6 +258,17 @@ def markdown(compression, variants, hw, timings, files, n_test, seconds):
     for name, used in util['per_layer'].items():
         busy = f"{hw['busy'][name]:.0%}" if name in hw['busy'] else ''
         lines.append(f"| {name} | {used['LUT']:,.0f} | {used['FF']:,.0f} | {used['DSP']:,.0f} | {used['BRAM36']:.1f} | {busy} |")
+    lines += ['', 'Per layer, in dataflow order: cycles per image modeled by the generator and simulated (between '
+              "consecutive images' first beats at the layer's output, back to back), and the share of the timed "
+              "cycles in which its output waited on its consumer.", '',
+              '| layer | PE x SIMD | multipliers (in LUTs) | modeled | simulated | busy | output stalled |', '|---|---:|---:|---:|---:|---:|---:|']  # fmt: skip
+    for r in hw['layers']:
+        mark = ' (sets the interval)' if r['sets_interval'] else ''
+        mults = f"{r['multipliers']} ({r['lut_multipliers']})" if r['multipliers'] else ''
+        busy = '' if r['busy'] is None else f"{r['busy']:.0%}"
+        stalled = '' if r['stalled'] is None else f"{r['stalled']:.0%}"
+        simulated = '' if r['simulated'] is None else f"{r['simulated']:,}"
+        lines.append(f"| {r['layer']}{mark} | {r['fold']} | {mults} | {r['modeled']:,} | {simulated} | {busy} | {stalled} |")
     lines += ['', '## Flow timings', '', '| step | seconds | rate |', '|---|---:|---:|']
     for t in timings:
         lines.append(f"| csim {t['point']}: compile | {t['compile_s']:.1f} | |")

@@ -67,6 +67,35 @@ def simulate(qmodel, config, folding, x, out, sim, log=step, cycle_limit=None):
     return dict(csim=csim, rtl=rtl, arrivals=result['arrivals'], layers=result['layers'], cycles=result['cycles'], seconds=result['seconds'], manifest=manifest)
 
 
+def layer_rows(manifest, probes, interval):
+    """Per layer in dataflow order: folding, multipliers (in LUTs), modeled cycles per image,
+    simulated ones (between images' first beats at its output), multipliers busy (its schedule
+    over the measured interval) and the cycles its output waited on its consumer."""
+    rows = []
+    for layer in manifest['layers']:
+        p, found = layer['params'], probes.get(layer['name'])
+        starts = np.diff(found['starts']) if found and len(found['starts']) > 1 else []
+        rows.append(dict(
+            layer=layer['name'], module=layer['module'], fold=f'{p["PE"]} x {p["SIMD"]}' if layer['multipliers'] else '',
+            multipliers=layer['multipliers'], lut_multipliers=layer.get('lut_multipliers', 0), modeled=layer['cycles'],
+            simulated=int(np.median(starts)) if len(starts) else None,
+            busy=layer['mac_cycles'] / interval if layer['multipliers'] and interval else None,
+            stalled=found['stalled'] / found['cycles'] if found else None,
+            sets_interval=layer['cycles'] == manifest['estimated_interval_cycles'],
+        ))  # fmt: skip
+    return rows
+
+
+def layer_lines(rows):
+    lines = [f'{"layer":<30}{"PE x SIMD":>10}{"mults":>7}{"(LUT)":>7}{"modeled":>9}{"simulated":>11}{"busy":>6}{"stalled":>9}']
+    for r in rows:
+        cell = lambda v, f: '' if v is None or v == '' else format(v, f)  # noqa: E731
+        mark = '  <- sets the interval' if r['sets_interval'] else ''
+        lines.append(f'{r["layer"]:<30}{r["fold"]:>10}{cell(r["multipliers"] or None, "d"):>7}{cell(r["lut_multipliers"] or None, "d"):>7}'
+                     f'{r["modeled"]:>9,}{cell(r["simulated"], ","):>11}{cell(r["busy"], ".0%"):>6}{cell(r["stalled"], ".0%"):>9}{mark}')  # fmt: skip
+    return lines
+
+
 def timing(arrivals):
     """(interval, latency) in cycles from the arrival cycles of back-to-back images."""
     interval = int(np.median(np.diff(arrivals))) if len(arrivals) > 1 else None
@@ -84,7 +113,7 @@ def main(argv=None):
     started = time.time()
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 
-    from firmware.generate import GraphError, folding_lines, load_folding
+    from firmware.generate import GraphError, load_folding
     from hls.convert import ConfigError, load_config
     from model import data
     from model.store import ModelFileError, load_model
@@ -118,11 +147,15 @@ def main(argv=None):
         print(f'  cycles per image: {interval} (interval, back to back), latency {latency} cycles')
         for line in clock_lines(manifest, Path(args.out) / 'rtl', 1000 / config['clock_period_ns'], interval, config['board']):
             print(f'  {line}')
-    print(f'  folding ({config["folding"] if config["folding"] == "auto" else Path(config["folding"]).name}), modeled cycles per image:')
-    for line in folding_lines(manifest):
+    print(f'  folding ({config["folding"] if config["folding"] == "auto" else Path(config["folding"]).name}); per layer, cycles per image'
+          ' modeled and simulated (back to back), multipliers busy, output stalled by its consumer:')  # fmt: skip
+    for line in layer_lines(layer_rows(manifest, r['layers'], interval)):
         print(f'    {line}')
     if interval:
-        print(f'  measured: {interval:,} cycles per image, modeled {manifest["estimated_interval_cycles"]:,}')
+        mults = manifest['multipliers']
+        busy = sum(layer['mac_cycles'] * layer['multipliers'] for layer in manifest['layers']) / (mults * interval)
+        print(f'  measured: {interval:,} cycles per image, modeled {manifest["estimated_interval_cycles"]:,}; '
+              f'{mults} multipliers ({manifest["lut_multipliers"]} in LUTs) busy {busy:.1%} of the cycles')  # fmt: skip
     print(f'  FIFOs (beats): {manifest["fifos"]}')
     print(f'  simulator: {r["cycles"]:,} cycles in {r["seconds"]:.1f} s ({r["cycles"] / r["seconds"]:,.0f} cycles/s)')
     print(f'  wall time: {time.time() - started:.1f} s   work folder: {args.out}')

@@ -1,5 +1,6 @@
 """The RTL backend: generated from the hls4ml graph, simulated, equal to csim bit for bit."""
 import json
+import re
 
 import keras
 import numpy as np
@@ -88,10 +89,12 @@ def default_graph(tmp_path_factory):
 
 def test_fifo_depths_cover_the_3x3_branch_lag(default_graph, tmp_path):
     manifest = build(default_graph, {}, tmp_path, budget=220)
-    # the 3x3 expand needs a row and a pixel more of the squeeze output than the 1x1 expand
+    # the 3x3 expand needs a row and a pixel more of the squeeze output than the 1x1 expand; a
+    # 2x2 pool emits a row of outputs in half the time its consumer takes them
     assert manifest['fifos'] == {
         'fire2_squeeze_relu_cpy1': 14 + 1 + FIFO_MARGIN, 'fire3_squeeze_relu_cpy1': 14 + 1 + FIFO_MARGIN,
         'fire4_squeeze_relu_cpy1': 7 + 1 + FIFO_MARGIN, 'fire5_squeeze_relu_cpy1': 7 + 1 + FIFO_MARGIN,
+        'pool1': 14 // 2 + FIFO_MARGIN, 'pool3': -(-7 // 2) + FIFO_MARGIN,
     }  # fmt: skip
     top = (tmp_path / 'squeezenet_top.v').read_text()
     assert 'module squeezenet_top' in top and top.count('pointwise_conv #(') == 9 and top.count('conv2d #(') == 5
@@ -155,14 +158,29 @@ def test_automatic_folding_takes_the_shortest_interval_that_fits_the_budget(defa
     assert manifest['multipliers'] <= 156
 
 
+def test_lut_multipliers_take_the_interval_below_the_dsps(default_graph, tmp_path):
+    dsp_only = build(default_graph, {}, tmp_path / 'dsp', budget=220)
+    with_luts = build(default_graph, {}, tmp_path / 'lut', budget=220, lut_budget=16)
+    assert dsp_only['lut_multipliers'] == 0 and dsp_only['multipliers'] <= 220
+    assert with_luts['estimated_interval_cycles'] < dsp_only['estimated_interval_cycles']
+    assert 220 < with_luts['multipliers'] <= 236
+    # the multipliers beyond the DSPs, in the layers with the fewest multipliers first
+    convs = sorted((layer for layer in with_luts['layers'] if layer['multipliers']), key=lambda layer: layer['multipliers'])
+    assert with_luts['lut_multipliers'] == with_luts['multipliers'] - 220 == sum(layer['lut_multipliers'] for layer in convs)
+    luts = [layer['lut_multipliers'] for layer in convs]
+    assert luts == sorted(luts, reverse=True) and all(layer['params']['LUT_MULS'] == layer['lut_multipliers'] for layer in convs)
+    top = (tmp_path / 'lut' / 'squeezenet_top.v').read_text()
+    assert f'.LUT_MULS({convs[0]["lut_multipliers"]})' in top
+
+
 def test_generator_cli_writes_nothing_on_error(tmp_path, capsys):
     from firmware import generate
 
     config = tmp_path / 'config.yaml'
     folding = tmp_path / 'folding.yaml'
     folding.write_text('conv1: {pe: 3, simd: 9}\n')
-    text = (runner.ROOT / 'hls' / 'config.yaml').read_text().replace('firmware/folding.yaml', str(folding))
-    config.write_text(text)
+    text = (runner.ROOT / 'hls' / 'config.yaml').read_text()
+    config.write_text(re.sub(r'(?m)^folding: .*$', f'folding: {folding}', text))
     assert generate.main(['--config', str(config), '--out', str(tmp_path / 'rtl')]) == 2
     assert 'conv1: pe=3 does not divide 32' in capsys.readouterr().err
     assert not (tmp_path / 'rtl').exists()

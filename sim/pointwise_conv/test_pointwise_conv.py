@@ -11,7 +11,7 @@ import pytest
 from firmware.fixed import pack, unpack
 from firmware.rom import bias_words, weight_words, write_mem
 from sim import reference, runner
-from sim.axis_tb import TB
+from sim.axis_tb import TB, measure_interval
 
 
 def param(dut, name):
@@ -68,6 +68,17 @@ async def run_pixels(dut, idle, backpressure):
     p = json.loads(os.environ['CASE'])
     x = random_inputs(p, 40, (p['N'],))
     await check(dut, idle, backpressure, x, p['N'], lambda w, b, p: dense_ref(x, w, b, p))
+
+
+@cocotb.test(timeout_time=5, timeout_unit="ms")
+async def run_interval(dut):
+    """Back to back, never stalled: (C_OUT/PE)*(N/SIMD) cycles per beat, the generator's model."""
+    p = json.loads(os.environ['CASE'])
+    tb = TB(dut)
+    await tb.reset()
+    cocotb.start_soon(tb.send([0] * 12))
+    intervals = await measure_interval(dut, 1, images=12)
+    assert set(intervals) == {(p['C_OUT'] // p['PE']) * (p['N'] // p['SIMD'])}, intervals
 
 
 FORMATS = dict(IN_W=8, IN_F=3, IN_SIGNED=0, W_W=8, W_F=6, B_W=8, B_F=7, ACC_W=22, ACC_F=9, OUT_W=8, OUT_F=4, OUT_SIGNED=0, ROUND=1, SAT=1, RELU=1)
