@@ -12,7 +12,7 @@ PYTEST_SELECT ?= $(if $(CI),,-m "not slow")
 export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: help setup csim sim synth timing bitstream train tables bench test test-all clean
+.PHONY: help setup csim sim synth timing bitstream board-run train tables bench test test-all clean
 
 help:  ## list the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -36,6 +36,9 @@ synth: $(READY)  ## open synthesis (Yosys) for BOARD, utilization and fit, vendo
 
 timing: $(READY)  ## open place and route (nextpnr-ecp5, LFE5U-85F-6): post-route Fmax per module and network
 	$(PY) -m firmware.timing --config $(CONFIG) $(if $(CLOCK_MHZ),--clock-mhz $(CLOCK_MHZ)) $(if $(MODULES_ONLY),--modules-only)
+
+board-run: $(READY)  ## program an ECP5 board (BOARD=ulx3s) and classify test images on it (PORT=/dev/ttyUSB0)
+	$(PY) -m firmware.board.run --board $(or $(BOARD),ulx3s) $(if $(PORT),--port $(PORT)) $(if $(IMAGES),--images $(IMAGES))
 
 bitstream: $(READY)  ## synth, then the Vivado bitstream (needs vivado on PATH)
 	$(PY) -m firmware.synth --board $(BOARD) --config $(CONFIG) --bitstream

@@ -2,6 +2,7 @@
 
     python -m firmware.synth --board pynq-z2                # what `make synth BOARD=pynq-z2` runs
     python -m firmware.synth --board pynq-z2 --bitstream    # `make bitstream`: Vivado must be on PATH
+    python -m firmware.synth --board ulx3s                  # an ECP5 board: the open flow to a bitstream (firmware.open_flow)
 
 The build is a list of named steps (STEPS), each a small function of one context:
   generate   the hls4ml graph of the configured model and the RTL from it (firmware.generate)
@@ -126,28 +127,29 @@ def parse_instances(text):
     return {m.group(2).lstrip('\\'): m.group(1).lstrip('\\') for m in re.finditer(r'^\s*cell (\S+) (\S+)$', text, re.M)}
 
 
-def resources(cells, modules):
-    """LUT/FF/DSP/BRAM36 of a cell-count dict, submodules included."""
+def resources(cells, modules, primitives=CELLS):
+    """LUT/FF/DSP/BRAM36 of a cell-count dict, submodules included; `primitives`: the family's
+    cells as (resource, amount)."""
     used = dict.fromkeys(RESOURCES, 0)
     for cell, count in cells.items():
         if cell in modules:
-            for key, value in resources(modules[cell], modules).items():
+            for key, value in resources(modules[cell], modules, primitives).items():
                 used[key] += value * count
-        elif cell in CELLS:
-            resource, amount = CELLS[cell]
+        elif cell in primitives:
+            resource, amount = primitives[cell]
             used[resource] += amount * count
     return used
 
 
-def utilization(stat_text, cells_text, top):
+def utilization(stat_text, cells_text, top, primitives=CELLS):
     """Per layer (instance of the top) and 'total' resources."""
     modules = parse_stat(stat_text)
     instances = parse_instances(cells_text)
     key = next(m for m in modules if m.lstrip('\\') == top)
-    per_layer = {name: resources({module: 1}, modules) for name, module in instances.items() if module in modules}
+    per_layer = {name: resources({module: 1}, modules, primitives) for name, module in instances.items() if module in modules}
     glue = {cell: n for cell, n in modules[key].items() if cell not in modules}
-    per_layer['(top glue)'] = resources(glue, modules)
-    per_layer['total'] = resources(modules[key], modules)
+    per_layer['(top glue)'] = resources(glue, modules, primitives)
+    per_layer['total'] = resources(modules[key], modules, primitives)
     return per_layer
 
 
@@ -258,7 +260,7 @@ def run_steps(steps, ctx):
         for name, step in steps:
             print(f'[{time.strftime("%H:%M:%S")}] step {name}', flush=True)
             step(ctx)
-    except (GraphError, ModelFileError) as err:
+    except (GraphError, ModelFileError, BoardError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
     except ToolMissing as err:
@@ -280,7 +282,8 @@ def main(argv=None):
 
     try:
         board = load_board(args.board)
-        config = load_config(args.config, board=args.board, part=board['part'])
+        # a board that names a folding (one known to fit and route on it) overrides the config's
+        config = load_config(args.config, board=args.board, part=board['part'], folding=board.get('folding'))
         load_folding(config['folding'])
     except (BoardError, ConfigError, ModelFileError, GraphError) as err:
         print(f'error: {err}', file=sys.stderr)
@@ -288,6 +291,12 @@ def main(argv=None):
     out_dir = Path(args.out or ROOT / 'build' / 'synth' / args.board)
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.time()
+    if board['family'] == 'ecp5':
+        from firmware import open_flow
+
+        status = open_flow.main(board, config, out_dir)
+        print(f'reports: {out_dir / "utilization.txt"}   wall time: {time.time() - started:.0f} s')
+        return status
     ctx = dict(board=board, config=config, out=out_dir, bitstream=args.bitstream, say=print, missing_tool=False)
     failed = run_steps(STEPS, ctx)
     if failed:

@@ -148,9 +148,10 @@ def run_tool(cmd, cwd, log_name, procs):
 
 
 def place_and_route(job, target, work, procs):
-    """Synthesis and out-of-context place and route of one job; its result as a dict."""
+    """Synthesis and place and route of one job (out of context, unless the job brings its own
+    Yosys script and nextpnr arguments, as a board's top does); its result as a dict."""
     work.mkdir(parents=True, exist_ok=True)
-    (work / 'synth.ys').write_text(yosys_script(job['top'], job['sources'], job['params']))
+    (work / 'synth.ys').write_text(job.get('yosys') or yosys_script(job['top'], job['sources'], job['params']))
     started = time.time()
     code, output = run_tool(['yosys', '-q', '-l', 'yosys.log', '-s', 'synth.ys'], work, 'yosys.out', procs)
     if code:
@@ -159,7 +160,7 @@ def place_and_route(job, target, work, procs):
     synth_s = time.time() - started
     cmd = [
         nextpnr(), f'--{target["device"]}', '--speed', str(target['speed']), '--package', target['package'],
-        '--json', 'top.json', '--out-of-context', '--freq', str(job['clock_mhz']), '--seed', str(target['seed']),
+        '--json', 'top.json', *job.get('nextpnr', ['--out-of-context']), '--freq', str(job['clock_mhz']), '--seed', str(target['seed']),
         '--report', 'report.json', '--timing-allow-fail', '-q', '-l', 'nextpnr.log',
     ]  # fmt: skip
     code, output = run_tool(cmd, work, 'nextpnr.out', procs)

@@ -25,6 +25,22 @@ def step(message):
     print(f'[{time.strftime("%H:%M:%S")}] {message}', flush=True)
 
 
+def prepare(qmodel, config, folding, x, out, log=step):
+    """The C simulation of x and the RTL of the same graph (in out/rtl): (csim logits, manifest)."""
+    from firmware.generate import build
+    from firmware.synth import multiplier_budget
+    from hls.convert import convert
+    from hls.csim import run_csim
+
+    out.mkdir(parents=True, exist_ok=True)
+    log(f'hls4ml: converting {qmodel.name} and compiling the C simulation')
+    graph = convert(qmodel, config, out / 'hls')
+    graph.compile()
+    csim = run_csim(graph, x)
+    log('firmware: generating the RTL from the same graph')
+    return csim, build(graph, folding, out / 'rtl', **multiplier_budget(config))
+
+
 def simulate(qmodel, config, folding, x, out, sim, log=step, cycle_limit=None):
     """csim and RTL simulation of x (float images) through the quantized model's graph.
 
@@ -33,20 +49,9 @@ def simulate(qmodel, config, folding, x, out, sim, log=step, cycle_limit=None):
     a simulation that needs more cycles (a deadlock) fails.
     """
     from firmware.fixed import pack, unpack
-    from firmware.generate import build
-    from firmware.synth import multiplier_budget
-    from hls.convert import convert
-    from hls.csim import run_csim
 
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    log(f'hls4ml: converting {qmodel.name} and compiling the C simulation')
-    graph = convert(qmodel, config, out / 'hls')
-    graph.compile()
-    csim = run_csim(graph, x)
-
-    log('firmware: generating the RTL from the same graph')
-    manifest = build(graph, folding, out / 'rtl', **multiplier_budget(config))
+    csim, manifest = prepare(qmodel, config, folding, x, out, log)
     stream_in, stream_out = manifest['input'], manifest['output']
     pixels = (x * 2.0 ** stream_in['frac']).astype(np.int64).reshape(len(x), -1, stream_in['shape'][-1])
     (out / 'images.json').write_text(json.dumps([[pack(px, stream_in['lane_bits']) for px in image] for image in pixels]))

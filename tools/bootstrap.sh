@@ -3,7 +3,7 @@
 # the project reads are installed: as root it installs them, otherwise it prints the command.
 set -eu
 python=$1 venv=$2
-debs="dataset-fashion-mnist g++ make iverilog yosys"
+debs="dataset-fashion-mnist g++ make iverilog yosys libusb-1.0-0 libftdi1-2 libhidapi-hidraw0"
 
 missing=""
 for pkg in $debs; do

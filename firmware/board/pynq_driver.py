@@ -7,12 +7,19 @@ On the board, next to squeezenet.bit, squeezenet.hwh and manifest.json (from `ma
     logits = accel.predict(images)          # images: (N, H, W, C) uint8 pixels
     classes = logits.argmax(axis=1)         # softmax/argmax run here, on the host
 
-encode/decode are plain numpy, so they are tested off the board against the RTL's stream format.
+A batch is one DMA transfer each way: MM2S sends every pixel of the batch and sets TLAST on the
+last one; the accelerator sets TLAST on the logits of that image (axis_batch), which ends the
+S2MM transfer after exactly one beat per image. Batches larger than a transfer can hold are split.
+
+encode/decode are plain numpy, so they are tested off the board against the RTL's stream format
+(tests/test_board.py drives the generated top through a model of the DMA with them).
 """
 import json
 import time
 
 import numpy as np
+
+MAX_TRANSFER = (1 << 26) - 1  # bytes: the DMA's buffer length register (c_sg_length_width 26, firmware/vivado.py)
 
 
 def load_manifest(path):
@@ -57,6 +64,14 @@ class Accelerator:
         self.manifest = load_manifest(manifest)
 
     def predict(self, images):
+        """Logits of uint8 images (N, H, W[, C]); self.seconds: the time on the DMA."""
+        images = np.asarray(images)
+        per_image = self.manifest['input']['beat_bits'] // 8 * int(np.prod(self.manifest['input']['shape'][:2]))
+        batch = max(1, MAX_TRANSFER // per_image)
+        self.seconds = 0.0
+        return np.concatenate([self._batch(images[i : i + batch]) for i in range(0, len(images), batch)])
+
+    def _batch(self, images):
         from pynq import allocate
 
         stream = encode(images, self.manifest)
@@ -64,9 +79,9 @@ class Accelerator:
         with allocate(shape=stream.shape, dtype=np.uint8) as src, allocate(shape=(out_bytes,), dtype=np.uint8) as dst:
             src[:] = stream
             started = time.time()
-            self.dma.recvchannel.transfer(dst)
-            self.dma.sendchannel.transfer(src)
+            self.dma.recvchannel.transfer(dst)  # armed first: it ends at the TLAST of the last image's logits
+            self.dma.sendchannel.transfer(src)  # the DMA sets TLAST on the last pixel
             self.dma.sendchannel.wait()
             self.dma.recvchannel.wait()
-            self.seconds = time.time() - started
+            self.seconds += time.time() - started
             return decode(np.array(dst), self.manifest, len(images))

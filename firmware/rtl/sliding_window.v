@@ -5,14 +5,16 @@
 //           zeros) and stride S as a Keras Conv2D with 'same' or 'valid' padding.
 //   Throughput: up to a window per S cycles (one per cycle at stride 1). The windows of an
 //   output row are swept a column (K pixels) per cycle into a K-column shift register, which
-//   holds a finished window every S columns; a row of windows takes (OW-1)*S + K + 2 cycles.
+//   holds a finished window every S columns; a row of windows takes (OW-1)*S + K + 3 cycles,
+//   a row of pixels W + 1.
 //   Input and output overlap: the buffer is B = K + S row banks, so the input runs up to
 //   S rows ahead of the rows being read, across image boundaries too (rows are numbered from
 //   the first image on; nothing restarts between images). A pixel that would overwrite a row
 //   still to be read waits.
 //   Timing: every address is a counter (no multiplier, no modulo); whether a column may be
 //   read is a register computed from the input position a cycle before (it only grows within
-//   an output row, and reads wait two cycles after a row change); reads are never stalled:
+//   an output row, and reads wait three cycles after a row change); so is whether a pixel may be
+//   taken (the cycle after a row of pixels it waits); reads are never stalled:
 //   one is issued only with room for its column in a 4-deep FIFO (a credit counter), so a
 //   stalled output never holds a read while the input overwrites its row. The output is a
 //   skid buffer.
@@ -55,6 +57,7 @@ localparam KB = $clog2(K + S + 1);
 localparam CREDITS = 4;            // reads in flight (3) or waiting in the FIFO, at most
 // from the last output row of an image to the first of the next: its top row moves this much
 localparam DELTA = H - (OH - 1) * S;
+localparam SB = $clog2((DELTA > S ? DELTA : S) + 1);
 localparam [BB-1:0] TOP_SLOT0 = ((-PAD_T) % B + B) % B;  // bank of row -PAD_T of the first image
 localparam [BB-1:0] STEP_SLOT = S % B, DELTA_SLOT = (DELTA % B + B) % B;
 // constants as wide as the row/column registers, so that no comparison is 32 bits wide
@@ -63,12 +66,16 @@ localparam signed [CW-1:0] HC = H, WC = W, SC = S, DC = DELTA, K1 = K - 1, BM1 =
 
 // -- input: the next pixel's column and bank; how far its row is below the top row being read
 reg [XB-1:0] ix = 0;
+reg ix_last = W == 1;      // ix == W - 1
 reg [BB-1:0] wr_slot = 0;  // row 0 of the first image is in bank 0
 reg signed [CW-1:0] ahead = PAD_T;  // input row - top row (of the output row being swept)
-// the row that a pixel overwrites (B rows up) is read no more once ahead <= B - 1
-assign s_axis_tready = !rst && ahead <= BM1;
+// the row that a pixel overwrites (B rows up) is read no more once ahead <= B - 1; `room` says
+// so a cycle late, so it is cleared for the cycle after a row ends (ahead has grown by then)
+reg room = 0;
+reg [SB-1:0] moved = 0;    // rows the top moved down at the last output row's end, not yet off `ahead`
+assign s_axis_tready = room;
 wire take = s_axis_tvalid && s_axis_tready;
-wire row_done = take && ix == W - 1;
+wire row_done = take && ix_last;
 
 // -- reads: output row (top row, its bank, rows inside the image), column col of the sweep
 reg signed [CW-1:0] top = TOP0, col = LEFT0;
@@ -77,22 +84,27 @@ reg [XB-1:0] need = 0;             // the column read: col within the image
 reg [NB-1:0] swept = 0;            // columns issued in this output row
 reg signed [CW-1:0] bottom_rel = 0;  // the last row inside the image, less top
 reg [K-1:0] rows_in = 0;
-reg [1:0] settling = 2'b11;        // cycles since the output row changed, until the registers below follow
+reg [2:0] settling = 3'b111;       // cycles since the output row changed, until the registers below follow
 // column `need` of the row strip is in: registers of the state a cycle before
 reg all_rows = 0, last_row = 0;
 reg [XB-1:0] ix_seen = 0;
 wire col_in = all_rows || (last_row && need < ix_seen);
 reg [2:0] credits = CREDITS;  // reads that may be issued
 wire shift;
+reg sweep_last = NC == 1, last_top = OH == 1;  // swept == NC - 1, top is the image's last output row
 wire issue = !rst && settling == 0 && col_in && (credits != 0 || shift);
-wire row_end = issue && swept == NC - 1;
-wire image_end = row_end && top == LAST_TOP;
+wire row_end = issue && sweep_last;
+wire image_end = row_end && last_top;
 
+// the last row inside the image, less top: two stages (an adder, then a comparison)
+reg signed [CW-1:0] bottom = 0, rows_left = 0;
 always @(posedge clk) begin
     all_rows <= ahead > bottom_rel;
     last_row <= ahead == bottom_rel;
     ix_seen <= ix;
-    bottom_rel <= top + K1 > HC - 1 ? HC - 1 - top : K1;
+    bottom <= top + K1;
+    rows_left <= HC - 1 - top;
+    bottom_rel <= bottom > HC - 1 ? rows_left : K1;
 end
 
 // which rows of the output row are inside the image, two stages after top moved
@@ -110,24 +122,31 @@ endgenerate
 
 always @(posedge clk) begin
     if (rst) begin
-        ix <= 0; wr_slot <= 0;
+        ix <= 0; ix_last <= W == 1; wr_slot <= 0; room <= 0; moved <= 0;
         ahead <= PAD_T; top <= TOP0; col <= LEFT0; top_slot <= TOP_SLOT0; need <= 0; swept <= 0;
-        settling <= 2'b11; credits <= CREDITS;
+        sweep_last <= NC == 1; last_top <= OH == 1;
+        settling <= 3'b111; credits <= CREDITS;
     end else begin
-        settling <= {settling[0], 1'b0};
+        settling <= {settling[1:0], 1'b0};
         credits <= credits - issue + shift;
         if (take) begin
-            ix <= ix == W - 1 ? 0 : ix + 1;
-            if (ix == W - 1) wr_slot <= wr_slot == B - 1 ? 0 : wr_slot + 1;
+            ix <= ix_last ? 0 : ix + 1;
+            ix_last <= W == 1 || (!ix_last && ix == W - 2);
+            if (ix_last) wr_slot <= wr_slot == B - 1 ? 0 : wr_slot + 1;
         end
-        ahead <= ahead + row_done - (!row_end ? 0 : image_end ? DC : SC);
+        // the top's move comes off `ahead` a cycle late: ahead is never less than the truth
+        ahead <= ahead + row_done - moved;
+        moved <= !row_end ? 0 : image_end ? DELTA : S;
+        room <= !row_done && ahead <= BM1;
         if (issue) begin
             swept <= swept + 1;
+            sweep_last <= NC == 1 || swept == NC - 2;
             col <= col + 1;
             if (!col[CW-1] && col < WC - 1) need <= need + 1;
         end
         if (row_end) begin
-            swept <= 0; col <= LEFT0; need <= 0; settling <= 2'b11;
+            swept <= 0; sweep_last <= NC == 1; col <= LEFT0; need <= 0; settling <= 3'b111;
+            last_top <= OH == 1 || (!image_end && top == LAST_TOP - SC);
             if (image_end) begin
                 top <= TOP0;
                 top_slot <= top_slot + DELTA_SLOT >= B ? top_slot + DELTA_SLOT - B : top_slot + DELTA_SLOT;
