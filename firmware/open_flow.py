@@ -11,7 +11,6 @@
   bitstream         ecppack: build/synth/<board>/<board>.bit
 Exit status: 0 a bitstream, 1 the clock was missed, 2 bad input, 3 a tool is missing.
 """
-import json
 import re
 import shutil
 import subprocess
