@@ -41,6 +41,7 @@ CASES = {  # (A_W, A_SIGNED, B_W, B_SIGNED, P_W)
     'u8-s8-17': (8, 0, 8, 1, 17),  # activations after a ReLU times weights
     's8-s8-24': (8, 1, 8, 1, 24),  # signed activations, the product sign-extended into a wide tree
     's6-s6-9': (6, 1, 6, 1, 9),  # a product wrapped to a narrow accumulator
+    's7-u5-13': (7, 1, 5, 0, 13),  # an odd signed A: its top partial product is a pair of its own
     'u17-s18-36': (17, 0, 18, 1, 36),  # the widest operands the primitive takes
 }
 
