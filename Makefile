@@ -10,9 +10,8 @@ BOARD ?= pynq-z2
 PYTEST_SELECT ?= $(if $(CI),,-m "not slow")
 
 export PYTHONPATH := $(CURDIR)
-export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: help setup csim sim synth timing bitstream board-run train tables bench test test-all clean
+.PHONY: help setup csim sim synth timing bitstream board-run train quantize tables bench test test-all clean
 
 help:  ## list the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -43,8 +42,11 @@ board-run: $(READY)  ## program an ECP5 board (BOARD=ulx3s) and classify test im
 bitstream: $(READY)  ## synth, then the Vivado bitstream (needs vivado on PATH)
 	$(PY) -m firmware.synth --board $(BOARD) --config $(CONFIG) --bitstream
 
-train: $(READY)  ## retrain the shipped default model (float, then 8-bit QAT) into model/default
-	$(PY) -m model.train --out model/default
+train: $(READY)  ## train float then 8-bit QAT: the shipped default into model/default, or DATA=images DESIGN=file.yaml OUT=model/mine
+	$(PY) -m model.train --out $(or $(OUT),model/default) $(if $(DATA),--data $(DATA)) $(if $(DESIGN),--design $(DESIGN)) $(if $(EPOCHS),--epochs $(EPOCHS))
+
+quantize: $(READY)  ## calibrate and QAT a float Keras model: MODEL=my.keras OUT=model/mine [DATA=images]
+	$(PY) -m model.quantize --model $(MODEL) --out $(OUT) $(if $(DATA),--data $(DATA))
 
 tables: $(READY)  ## retrain every design point of the compression and variants tables (~35 min)
 	$(PY) -m model.tables

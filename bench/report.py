@@ -11,7 +11,6 @@ Writes report.md, results.json and PNG plots into --out.
 """
 import argparse
 import json
-import os
 import shutil
 import sys
 import time
@@ -287,7 +286,6 @@ def main(argv=None):
     parser.add_argument('--out', default=str(ROOT / 'build' / 'bench'), help='report folder (replaced on success)')
     args = parser.parse_args(argv)
     started = time.time()
-    os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 
     from hls.convert import load_config
     from model import data

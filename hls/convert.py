@@ -17,9 +17,11 @@ from model.train import INPUT_FORMAT
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_KEYS = {
     'model', 'float_model', 'board', 'part', 'clock_period_ns', 'backend', 'io_type', 'strategy',
-    'reuse_factor', 'output_dir', 'folding', 'lut_multipliers',
+    'reuse_factor', 'output_dir', 'folding', 'lut_multipliers', 'data',
 }  # fmt: skip
-OPTIONAL_KEYS = {'lut_multipliers': 0}  # key: the value a config without it gets
+# key: the value a config without it gets; data: the evaluation images (fashion-mnist, or the
+# heldout.npz that model.train keeps with a model trained on an image folder)
+OPTIONAL_KEYS = {'lut_multipliers': 0, 'data': 'fashion-mnist'}
 
 
 class ConfigError(ValueError):
@@ -45,8 +47,8 @@ def load_config(path=ROOT / 'hls' / 'config.yaml', **overrides):
         raise ConfigError(f"{path}: lut_multipliers must be a whole number >= 0, got {config['lut_multipliers']!r}")
     if config['io_type'] != 'io_stream':
         raise ConfigError(f"{path}: io_type must be io_stream (the Fire dataflow), got {config['io_type']!r}")
-    for key in ('model', 'float_model', 'output_dir', 'folding'):
-        if not (key == 'folding' and config[key] == 'auto'):  # auto: chosen for the board (firmware.generate.fold)
+    for key in ('model', 'float_model', 'output_dir', 'folding', 'data'):
+        if config[key] not in ('auto', 'fashion-mnist'):  # auto: chosen for the board (firmware.generate.fold)
             config[key] = ROOT / config[key]
     return config
 

@@ -51,3 +51,80 @@ def to_input(images):
     """uint8 images [N, H, W] or [N, H, W, C] -> float32 network input [N, H, W, C]."""
     x = images.astype(np.float32) / INPUT_SCALE
     return x[..., None] if x.ndim == 3 else x
+
+
+class ImageFolderError(ValueError):
+    pass
+
+
+IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg')
+HOLDOUT = 0.2  # share of each class kept out of training for evaluation
+
+
+def read_image_folder(root, input_shape):
+    """A folder of class subfolders of PNG/JPEG images -> (images uint8 [N, H, W, C], labels,
+    class names, file names), each image resized to the design's input and converted to its
+    channels (1: grayscale, 3: RGB). Errors name the folder or file at fault."""
+    from PIL import Image, UnidentifiedImageError
+
+    root = Path(root)
+    if not root.is_dir():
+        raise ImageFolderError(f'image folder not found: {root}')
+    height, width, channels = input_shape
+    if channels not in (1, 3):
+        raise ImageFolderError(f'the design takes {channels} channels; images can be grayscale (1) or RGB (3)')
+    classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith('.'))
+    files = {c: sorted(f for f in (root / c).iterdir() if f.suffix.lower() in IMAGE_SUFFIXES) for c in classes}
+    classes = [c for c in classes if files[c]]
+    if not classes:
+        raise ImageFolderError(f'{root}: no class subfolders with PNG or JPEG images in it')
+    if len(classes) < 2:
+        raise ImageFolderError(f'{root}: only one class ({classes[0]!r}); a classifier needs two or more subfolders')
+    few = [c for c in classes if len(files[c]) < 2]
+    if few:
+        raise ImageFolderError(f'{root}: class(es) {few} have one image; each needs two (one is held out for evaluation)')
+    images, labels, names = [], [], []
+    for label, c in enumerate(classes):
+        for f in files[c]:
+            try:
+                with Image.open(f) as image:
+                    image = image.convert('L' if channels == 1 else 'RGB').resize((width, height), Image.BILINEAR)
+                    images.append(np.asarray(image, np.uint8).reshape(height, width, channels))
+            except (OSError, UnidentifiedImageError, ValueError) as err:
+                raise ImageFolderError(f'{f}: cannot read image ({err})') from err
+            labels.append(label)
+            names.append(str(f.relative_to(root)))
+    return np.stack(images), np.array(labels, np.uint8), classes, names
+
+
+def split(labels, seed, holdout=HOLDOUT):
+    """Indices (train, held out): per class, a `holdout` share (at least one image) held out."""
+    rng = np.random.default_rng(seed)
+    train, held = [], []
+    for c in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == c))
+        n = max(1, int(round(len(members) * holdout)))
+        held += list(members[:n])
+        train += list(members[n:])
+    return np.sort(train), np.sort(held)
+
+
+def load_heldout(path):
+    """(images, labels, class names) of a held-out split written next to a model (heldout.npz)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetMissing(f'held-out images not found: {path}')
+    try:
+        with np.load(path) as f:
+            return f['images'], f['labels'], [str(c) for c in f['classes']]
+    except (OSError, KeyError, ValueError) as err:
+        raise DatasetMissing(f'{path}: not a held-out split written by model.train ({err})') from err
+
+
+def test_set(source='fashion-mnist'):
+    """The evaluation images of a design point's `data`: (images uint8, labels, class names, what)."""
+    if str(source) == 'fashion-mnist':
+        images, labels = load('test')
+        return images, labels, list(CLASSES), 'Fashion-MNIST test images'
+    images, labels, classes = load_heldout(source)
+    return images, labels, classes, f'held-out images of {Path(source).parent}'

@@ -32,6 +32,47 @@ DEFAULT = dict(
 VARIANTS = ('vanilla', 'simple', 'complex')
 
 
+class DesignError(ValueError):
+    pass
+
+
+def check_design(build):
+    """Raise DesignError for builder arguments that cannot make a model: wrong types or ranges,
+    or an input too small for the convolution stride and pools (nothing left after one)."""
+    def whole(name, low=1):
+        if type(build[name]) is not int or build[name] < low:
+            raise DesignError(f'{name} must be a whole number >= {low}, got {build[name]!r}')
+
+    shape = build['input_shape']
+    if not isinstance(shape, (list, tuple)) or len(shape) != 3 or any(type(v) is not int or v < 1 for v in shape):
+        raise DesignError(f'input_shape must be [height, width, channels] of whole numbers >= 1, got {shape!r}')
+    for name in ('num_classes', 'n_fire', 'base_e', 'freq', 'conv1_filters', 'conv1_kernel', 'conv1_stride', 'pool_size', 'pool_stride'):
+        whole(name)
+    whole('incr_e', 0)
+    if build['num_classes'] < 2:
+        raise DesignError(f"num_classes must be 2 or more, got {build['num_classes']}")
+    for name in ('pct_3x3', 'sr'):
+        if not isinstance(build[name], (int, float)) or not 0 < build[name] <= 1:
+            raise DesignError(f'{name} must be a fraction in (0, 1], got {build[name]!r}')
+    if not isinstance(build['dropout'], (int, float)) or not 0 <= build['dropout'] < 1:
+        raise DesignError(f"dropout must be in [0, 1), got {build['dropout']!r}")
+    if build.get('bypass', 'vanilla') not in VARIANTS:
+        raise DesignError(f"bypass must be one of {VARIANTS}, got {build.get('bypass')!r}")
+    pools = build['pool_after']
+    if not isinstance(pools, (list, tuple)) or any(type(i) is not int or not 1 <= i <= build['n_fire'] + 1 for i in pools):
+        raise DesignError(f"pool_after must list layer indices 1 .. {build['n_fire'] + 1} (1 = conv1), got {pools!r}")
+    for i in range(build['n_fire']):
+        squeeze, e1, e3 = fire_filters(i, build['base_e'], build['incr_e'], build['freq'], build['pct_3x3'], build['sr'])
+        if min(squeeze, e1, e3) < 1:
+            raise DesignError(f'fire{i + 2} would have {squeeze} squeeze, {e1} 1x1 and {e3} 3x3 filters; each needs one or more (raise base_e, pct_3x3 or sr)')
+    size = [-(-v // build['conv1_stride']) for v in shape[:2]]
+    for index in sorted(pools):
+        size = [(v - build['pool_size']) // build['pool_stride'] + 1 for v in size]
+        if min(size) < 1:
+            raise DesignError(f"input {shape[0]}x{shape[1]} is too small for the design: nothing is left after pool{index} "
+                              f"(conv1 stride {build['conv1_stride']}, {len(pools)} pools of {build['pool_size']}/{build['pool_stride']})")  # fmt: skip
+
+
 def fire_filters(i, base_e, incr_e, freq, pct_3x3, sr):
     """(squeeze, expand1x1, expand3x3) filter counts of Fire module i."""
     e = base_e + incr_e * (i // freq)

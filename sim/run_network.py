@@ -9,7 +9,6 @@ logit bit for bit with the C simulation. Exit status 1 when any image differs.
 """
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -116,10 +115,10 @@ def main(argv=None):
     parser.add_argument('--out', default=str(ROOT / 'build' / 'sim' / 'network'), help='work folder')
     args = parser.parse_args(argv)
     started = time.time()
-    os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 
     from firmware.generate import GraphError, load_folding
     from hls.convert import ConfigError, load_config
+    from hls.csim import describe_float_vs_fixed
     from model import data
     from model.store import ModelFileError, load_model
 
@@ -129,7 +128,7 @@ def main(argv=None):
         qmodel = load_model(config['model'])
         float_model = load_model(config['float_model'])
         folding = load_folding(config['folding'])
-        images, labels = data.load('test')
+        images, labels, _, what = data.test_set(config['data'])
         images, labels = images[: args.images], labels[: args.images]
     except (ConfigError, ModelFileError, GraphError, ValueError, runner.SimulatorMissing, data.DatasetMissing) as err:
         print(f'error: {err}', file=sys.stderr)
@@ -141,11 +140,12 @@ def main(argv=None):
     differ = int(np.sum(np.any(r['rtl'] != r['csim'], axis=1)))
     interval, latency = timing(r['arrivals'])
     manifest = r['manifest']
-    print(f'\nRTL simulation ({sim}) of {config["model"]} on {len(x)} Fashion-MNIST test images')
+    print(f'\nRTL simulation ({sim}) of {config["model"]} on {len(x)} {what}')
     print(f'  top-1 float Keras        {np.mean(floating.argmax(1) == labels):.4f}')
     print(f'  top-1 C simulation       {np.mean(r["csim"].argmax(1) == labels):.4f}')
     print(f'  top-1 RTL                {np.mean(r["rtl"].argmax(1) == labels):.4f}')
     print(f'  images differing (RTL vs csim, any bit): {differ}')
+    print(describe_float_vs_fixed(floating, r['rtl']))
     if interval:
         from firmware.timing import clock_lines
 

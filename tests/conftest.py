@@ -1,4 +1,3 @@
-import os
 import sys
 from pathlib import Path
 
@@ -6,7 +5,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+import model  # noqa: E402,F401  quiets TensorFlow's start-up (model/__init__.py)
 
 
 @pytest.fixture(scope='session')
@@ -24,7 +23,7 @@ def quantized_variant():
 
     from model import data
     from model.squeezenet import DEFAULT, squeezenet
-    from model.train import calibrate, quantized_twin
+    from model.quantize import calibrate, quantized_twin
 
     cache = {}
     images, _ = data.load('train')
@@ -35,7 +34,7 @@ def quantized_variant():
             keras.utils.set_random_seed(7)
             build = dict(DEFAULT, bypass=bypass)
             float_model = squeezenet(**build)
-            cache[bypass, bits] = quantized_twin(float_model, build, calibrate(float_model, x, bits, bits))
+            cache[bypass, bits] = quantized_twin(float_model, calibrate(float_model, x, bits, bits))
         return cache[bypass, bits]
 
     return make

@@ -54,12 +54,12 @@ def test_corrupt_model_file(capsys, tmp_path):
 def test_wrong_input_shape(capsys, tmp_path):
     from model.squeezenet import DEFAULT, squeezenet
     from model.store import save_model
-    from model.train import calibrate, quantized_twin
+    from model.quantize import calibrate, quantized_twin
 
     build = dict(DEFAULT, input_shape=(32, 32, 3))
     float_model = squeezenet(**build)
     x = np.random.default_rng(0).uniform(0, 1, (8, 32, 32, 3)).astype(np.float32)
-    save_model(quantized_twin(float_model, build, calibrate(float_model, x, 8, 8)), tmp_path / 'rgb.keras')
+    save_model(quantized_twin(float_model, calibrate(float_model, x, 8, 8)), tmp_path / 'rgb.keras')
     code, _, err = run(capsys, '--model', str(tmp_path / 'rgb.keras'))
     assert code == 2 and 'images have shape (28, 28, 1), the model expects (32, 32, 3)' in err
 

@@ -10,7 +10,7 @@ from firmware.generate import FIFO_MARGIN, GraphError, build, load_folding
 from hls.convert import convert, load_config
 from model import data
 from model.squeezenet import DEFAULT, VARIANTS, squeezenet
-from model.train import calibrate, quantized_twin
+from model.quantize import calibrate, quantized_twin
 from sim import runner
 from sim.run_network import simulate, timing
 
@@ -23,7 +23,7 @@ def quantized(build, seed=3):
     keras.utils.set_random_seed(seed)
     float_model = squeezenet(**build)
     x = data.to_input(data.load('train')[0][:128])
-    return quantized_twin(float_model, build, calibrate(float_model, x, 8, 8))
+    return quantized_twin(float_model, calibrate(float_model, x, 8, 8))
 
 
 def check_bit_exact(qmodel, tmp_path, images=3, sim='verilator', folding=None):

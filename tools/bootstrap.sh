@@ -24,5 +24,9 @@ if [ ! -x "$venv/bin/python" ]; then
     echo "bootstrap: creating $venv"
     "$python" -m venv "$venv"
 fi
+# the CUDA build of TensorFlow (an older requirements.txt) and tensorflow-cpu share a package folder
+if "$venv/bin/python" -m pip show -q tensorflow >/dev/null 2>&1; then
+    "$venv/bin/python" -m pip uninstall -q -y tensorflow
+fi
 echo "bootstrap: installing pinned Python packages (requirements.txt)"
 "$venv/bin/python" -m pip install -q --disable-pip-version-check -r requirements.txt
