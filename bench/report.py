@@ -53,6 +53,7 @@ class Evaluator:
         self.n_csim = csim_images
         self.cache = {}
         self.timings = []
+        self.graphs = {}
 
     def float_point(self, folder):
         from model.compress import size_report
@@ -62,7 +63,7 @@ class Evaluator:
         if key not in self.cache:
             model = load_model(folder / 'float.keras')
             logits = model.predict(self.x, verbose=0, batch_size=500)
-            self.cache[key] = dict(top1=top1(logits, self.labels), **size_report(model))
+            self.cache[key] = dict(top1=top1(logits, self.labels), logits=logits, **size_report(model))
         return self.cache[key]
 
     def fixed_point(self, folder):
@@ -80,15 +81,34 @@ class Evaluator:
             started = time.time()
             graph = convert(qmodel, self.config, self.work / 'hls' / folder.name)
             graph.compile()
+            self.graphs[folder] = graph
             compiled = time.time()
             n = self.n_csim
             csim = run_csim(graph, x[:n])
             self.timings.append(dict(point=folder.name, compile_s=compiled - started, csim_s=time.time() - compiled, images=n))
             self.cache[key] = dict(
                 top1=top1(twin, self.labels), csim_top1=top1(csim, self.labels[:n]), csim_images=n,
-                csim_differ=int(np.sum(np.any(csim != twin[:n], axis=1))), twin_logits=twin, **size_report(qmodel),
+                csim_differ=int(np.sum(np.any(csim != twin[:n], axis=1))), twin_logits=twin, csim_logits=csim, **size_report(qmodel),
             )  # fmt: skip
         return self.cache[key]
+
+
+def csim_throughput(ev, folder):
+    """Images/s of the C simulation of one design point, in one process and in one per core, on
+    the same images (the results must be equal)."""
+    import os
+
+    from hls.csim import run_csim
+
+    x = ev.x[: ev.n_csim].astype(np.float64)
+    rates = {}
+    for workers in (1, os.cpu_count()):
+        started = time.time()
+        logits = run_csim(ev.graphs[folder], x, workers)
+        rates[workers] = len(x) / (time.time() - started)
+        if not np.array_equal(logits, ev.fixed_point(folder)['csim_logits']):
+            raise AssertionError(f'csim with {workers} processes differs from the first run')
+    return dict(images=len(x), rates=rates)
 
 
 def compression_table(ev):
@@ -220,7 +240,7 @@ def fmt_acc(v):
     return '' if v is None else f'{v:.4f}'
 
 
-def markdown(compression, variants, hw, timings, files, n_test, seconds):
+def markdown(compression, variants, hw, timings, throughput, agreement, files, n_test, seconds):
     lines = ['# SqueezeNet on the PYNQ-Z2: benchmark report', '',
              f'Fashion-MNIST test set ({n_test:,} images). Every number below was measured by this run of `make bench`.', '',
              '## Compression (the paper\'s Deep Compression table)', '',
@@ -268,6 +288,16 @@ def markdown(compression, variants, hw, timings, files, n_test, seconds):
         stalled = '' if r['stalled'] is None else f"{r['stalled']:.0%}"
         simulated = '' if r['simulated'] is None else f"{r['simulated']:,}"
         lines.append(f"| {r['layer']}{mark} | {r['fold']} | {mults} | {r['modeled']:,} | {simulated} | {busy} | {stalled} |")
+    lines += ['', '## C simulation throughput', '',
+              f"The default design point's compiled C simulation on the first {throughput['images']:,} test images, "
+              'the same images and logits each way:', '', '| processes | images/s |', '|---:|---:|']
+    for workers, rate in throughput['rates'].items():
+        lines.append(f'| {workers} | {rate:.0f} |')
+    one, every = throughput['rates'][1], throughput['rates'][max(throughput['rates'])]
+    lines += ['', f'Speed-up: {every / one:.2f}x on {max(throughput["rates"])} cores.', '',
+              f"Float vs fixed, default design point (C simulation, {throughput['images']:,} images): same class on "
+              f"{agreement['same_class']:.2%} of the images; |logit error| median {agreement['error_median']:.4f}, "
+              f"99th percentile {agreement['error_p99']:.4f}."]  # fmt: skip
     lines += ['', '## Flow timings', '', '| step | seconds | rate |', '|---|---:|---:|']
     for t in timings:
         lines.append(f"| csim {t['point']}: compile | {t['compile_s']:.1f} | |")
@@ -288,6 +318,7 @@ def main(argv=None):
     started = time.time()
 
     from hls.convert import load_config
+    from hls.csim import float_vs_fixed
     from model import data
     from model.store import atomic_dir
 
@@ -307,12 +338,16 @@ def main(argv=None):
         step('hardware: RTL simulation of the default design')
         hw = hardware(config, out / 'work', images[: args.rtl_images])
         default = ev.fixed_point(DEFAULT)
+        step('C simulation throughput: one process, then one per core')
+        throughput = csim_throughput(ev, DEFAULT)
+        agreement = float_vs_fixed(ev.float_point(DEFAULT)['logits'][: args.images], default['csim_logits'])
         confusion = np.zeros((10, 10), dtype=int)
         np.add.at(confusion, (labels, default['twin_logits'].argmax(1)), 1)
         files = plots(out, compression, variants, hw, confusion)
-        report = markdown(compression, variants, hw, ev.timings, files, len(labels), time.time() - started)
+        report = markdown(compression, variants, hw, ev.timings, throughput, agreement, files, len(labels), time.time() - started)
         (out / 'report.md').write_text(report)
-        results = dict(compression=compression, variants=variants, hardware={k: v for k, v in hw.items() if k != 'board'}, timings=ev.timings)
+        results = dict(compression=compression, variants=variants, hardware={k: v for k, v in hw.items() if k != 'board'},
+                       timings=ev.timings, csim_throughput=throughput, float_vs_fixed=agreement)  # fmt: skip
         (out / 'results.json').write_text(json.dumps(results, indent=1, default=float) + '\n')
         shutil.rmtree(out / 'work')  # hls4ml projects and simulator builds: large, and rebuilt each run
     print(report)

@@ -135,3 +135,11 @@ def test_a_users_design_point_goes_through_csim_and_rtl_bit_exact(tmp_path, sour
     config = out / 'config.yaml'
     assert csim(['--config', str(config), '--output-dir', str(tmp_path / 'hls')]) == 0
     assert sim(['--config', str(config), '--images', '6', '--out', str(tmp_path / 'sim')]) == 0
+
+
+def test_the_design_file_lists_every_builder_argument_at_its_default():
+    from model.squeezenet import DEFAULT
+    from model.train import ROOT, read_design
+
+    design = read_design(ROOT / 'model' / 'design.yaml', [])
+    assert {k: tuple(v) if isinstance(v, list) else v for k, v in design.items()} == dict(DEFAULT, bypass='vanilla')
