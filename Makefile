@@ -17,6 +17,7 @@ help:  ## list the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo "  variables: IMAGES=N (first N test images), CONFIG=path (design point), SIM=verilator|icarus, BOARD=pynq-z2|zcu102|alveo-u50|..."
 	@echo "             CLOCK_MHZ=N (make timing: the whole network's target), MODULES_ONLY=1 (make timing: layer modules only)"
+	@echo "             DATA=folder of class subfolders, DESIGN=design.yaml, OUT=model folder, EPOCHS=N (make train); MODEL=float .keras (make quantize)"
 
 setup: $(READY)  ## create .venv with the pinned packages and install the dataset
 
@@ -37,7 +38,7 @@ timing: $(READY)  ## open place and route (nextpnr-ecp5, LFE5U-85F-6): post-rout
 	$(PY) -m firmware.timing --config $(CONFIG) $(if $(CLOCK_MHZ),--clock-mhz $(CLOCK_MHZ)) $(if $(MODULES_ONLY),--modules-only)
 
 board-run: $(READY)  ## program an ECP5 board (BOARD=ulx3s) and classify test images on it (PORT=/dev/ttyUSB0)
-	$(PY) -m firmware.board.run --board $(or $(BOARD),ulx3s) $(if $(PORT),--port $(PORT)) $(if $(IMAGES),--images $(IMAGES))
+	$(PY) -m firmware.board.run --board $(or $(BOARD),ulx3s) --config $(CONFIG) $(if $(PORT),--port $(PORT)) $(if $(IMAGES),--images $(IMAGES))
 
 bitstream: $(READY)  ## synth, then the Vivado bitstream (needs vivado on PATH)
 	$(PY) -m firmware.synth --board $(BOARD) --config $(CONFIG) --bitstream

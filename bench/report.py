@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+import cli
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / 'model' / 'results'
 DEFAULT = ROOT / 'model' / 'default'
@@ -310,9 +312,9 @@ def markdown(compression, variants, hw, timings, throughput, agreement, files, n
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--images', type=int, default=1000, help='test images per C simulation (default 1000)')
-    parser.add_argument('--rtl-images', type=int, default=10, help='test images through the RTL simulation')
+    parser = cli.Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--images', type=cli.count, default=1000, help='test images per C simulation (default 1000)')
+    parser.add_argument('--rtl-images', type=cli.count, default=10, help='test images through the RTL simulation')
     parser.add_argument('--out', default=str(ROOT / 'build' / 'bench'), help='report folder (replaced on success)')
     args = parser.parse_args(argv)
     started = time.time()
@@ -356,4 +358,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(cli.run(main))

@@ -15,6 +15,7 @@ then the top (AXI4-Stream in and out) is written with a ROM file per convolution
 import argparse
 import json
 import math
+import re
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+import cli
 from firmware.rom import bias_words, weight_words, write_mem
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -364,10 +366,18 @@ def load_folding(path):
     path = Path(path)
     if not path.is_file():
         raise GraphError(f'folding file not found: {path}')
-    folding = yaml.safe_load(path.read_text()) or {}
+    try:
+        folding = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise GraphError(f'{path}: not valid YAML ({" ".join(str(err).split())})') from err
+    if not isinstance(folding, dict):
+        raise GraphError(f'{path}: expected a mapping of layer names (or default) to {{pe, simd}}, got {folding!r}')
     for name, entry in folding.items():
         if not isinstance(entry, dict) or set(entry) - {'pe', 'simd'}:
             raise GraphError(f'{path}: {name}: expected a mapping with keys pe and simd, got {entry!r}')
+        for key, value in entry.items():
+            if type(value) is not int or value < 1:
+                raise GraphError(f'{path}: {name}: {key} must be a whole number >= 1, got {value!r}')
     return folding
 
 
@@ -563,9 +573,36 @@ def write_top(path, tensors, nodes, image, logits, doc):
         ports = ['.clk(clk)', '.rst(rst)']
         for prefix, t in [*zip(ins, node.inputs), *zip(outs, node.outputs)]:
             ports += [f'.{prefix}_tdata({t}_tdata)', f'.{prefix}_tvalid({t}_tvalid)', f'.{prefix}_tready({t}_tready)']
-        lines += [f'{node.module} #(', params, f') {node.name} (', '    ' + ',\n    '.join(ports), ');', '']
+        lines += [f'{node.module} #(', params, f') {identifier(node.name)} (', '    ' + ',\n    '.join(ports), ');', '']
     lines += ['endmodule', '', '`resetall', '']
     path.write_text('\n'.join(lines))
+
+
+# IEEE 1800-2017 keywords: a layer named like one ('join', 'module', 'wait') is an escaped identifier
+KEYWORDS = set("""
+accept_on alias always always_comb always_ff always_latch and assert assign assume automatic before begin bind bins
+binsof bit break buf bufif0 bufif1 byte case casex casez cell chandle checker class clocking cmos config const
+constraint context continue cover covergroup coverpoint cross deassign default defparam design disable dist do edge
+else end endcase endchecker endclass endclocking endconfig endfunction endgenerate endgroup endinterface endmodule
+endpackage endprimitive endprogram endproperty endspecify endsequence endtable endtask enum event eventually expect
+export extends extern final first_match for force foreach forever fork forkjoin function generate genvar global
+highz0 highz1 if iff ifnone ignore_bins illegal_bins implements implies import incdir include initial inout input
+inside instance int integer interconnect interface intersect join join_any join_none large let liblist library
+local localparam logic longint macromodule matches medium modport module nand negedge nettype new nexttime nmos nor
+noshowcancelled not notif0 notif1 null or output package packed parameter pmos posedge primitive priority program
+property protected pull0 pull1 pulldown pullup pulsestyle_ondetect pulsestyle_onevent pure rand randc randcase
+randsequence rcmos real realtime ref reg reject_on release repeat restrict return rnmos rpmos rtran rtranif0
+rtranif1 s_always s_eventually s_nexttime s_until s_until_with scalared sequence shortint shortreal showcancelled
+signed small soft solve specify specparam static string strong strong0 strong1 struct super supply0 supply1
+sync_accept_on sync_reject_on table tagged task this throughout time timeprecision timeunit tran tranif0 tranif1
+tri tri0 tri1 triand trior trireg type typedef union unique unique0 unsigned until until_with untyped use uwire var
+vectored virtual void wait wait_order wand weak weak0 weak1 while wildcard wire with within wor xnor xor
+""".split())
+
+
+def identifier(name):
+    """A layer name as a Verilog instance name: as it is, or escaped (a keyword, other characters)."""
+    return name if re.fullmatch(r'[A-Za-z_][A-Za-z0-9_$]*', name) and name not in KEYWORDS else f'\\{name} '
 
 
 def stream_info(tensor):
@@ -644,7 +681,7 @@ def folding_lines(manifest):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = cli.Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--config', default=str(ROOT / 'hls' / 'config.yaml'), help='design point')
     parser.add_argument('--model', default=None, help='quantized .keras model (default: the config\'s)')
     parser.add_argument('--out', default=str(ROOT / 'build' / 'rtl'), help='output folder (replaced only on success)')
@@ -652,11 +689,11 @@ def main(argv=None):
 
     from firmware.synth import BoardError, multiplier_budget
     from hls.convert import ConfigError, convert, load_config
-    from model.store import ModelFileError, atomic_dir, load_model
+    from model.store import ModelFileError, atomic_dir, load_quantized
 
     try:
         config = load_config(args.config, model=args.model)
-        qmodel = load_model(config['model'])
+        qmodel = load_quantized(config['model'])
         folding = load_folding(config['folding'])
         budget = multiplier_budget(config)
     except (ConfigError, ModelFileError, GraphError, BoardError) as err:
@@ -676,4 +713,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(cli.run(main))

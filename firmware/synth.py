@@ -24,6 +24,7 @@ from pathlib import Path
 
 import yaml
 
+import cli
 from firmware import vivado
 from firmware.generate import GraphError, build, folding_lines, load_folding
 from firmware.library import rtl_sources
@@ -179,9 +180,9 @@ def format_table(per_layer, board, share):
 
 def step_generate(ctx):
     from hls.convert import convert
-    from model.store import load_model
+    from model.store import load_quantized
 
-    graph = convert(load_model(ctx['config']['model']), ctx['config'], ctx['out'] / 'hls')
+    graph = convert(load_quantized(ctx['config']['model']), ctx['config'], ctx['out'] / 'hls')
     with atomic_dir(ctx['out'] / 'rtl') as rtl:
         ctx['manifest'] = build(graph, load_folding(ctx['config']['folding']), rtl, ctx['out'] / 'rtl', **multiplier_budget(ctx['config']))
 
@@ -215,11 +216,11 @@ def step_report(ctx):
 
 def step_vendor(ctx):
     from hls.convert import convert
-    from model.store import load_model
+    from model.store import load_quantized
 
     out = ctx['out']
     with atomic_dir(out / 'hls4ml_accelerator') as prj:
-        qmodel = load_model(ctx['config']['model'])
+        qmodel = load_quantized(ctx['config']['model'])
         convert(qmodel, dict(ctx['config'], backend='VivadoAccelerator'), prj).write()
     ctx['scripts'] = {'hls4ml VivadoAccelerator (vivado_hls -f, then vivado -source design.tcl)': out / 'hls4ml_accelerator' / 'build_prj.tcl'}
     if ctx['board']['ps']:
@@ -270,7 +271,7 @@ def run_steps(steps, ctx):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = cli.Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--board', default='pynq-z2', help='a board of firmware/boards.yaml')
     parser.add_argument('--config', default=str(ROOT / 'hls' / 'config.yaml'), help='design point')
     parser.add_argument('--out', default=None, help='output folder (default build/synth/<board>)')
@@ -278,13 +279,14 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     from hls.convert import ConfigError, load_config
-    from model.store import ModelFileError
+    from model.store import ModelFileError, load_quantized
 
     try:
         board = load_board(args.board)
         # a board that names a folding (one known to fit and route on it) overrides the config's
         config = load_config(args.config, board=args.board, part=board['part'], folding=board.get('folding'))
         load_folding(config['folding'])
+        load_quantized(config['model'])
     except (BoardError, ConfigError, ModelFileError, GraphError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
@@ -311,4 +313,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(cli.run(main))

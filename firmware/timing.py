@@ -28,7 +28,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -37,6 +36,7 @@ from pathlib import Path
 
 import yaml
 
+import cli
 from firmware.generate import GraphError, build, load_folding
 from firmware.library import RTL, rtl_sources
 from firmware.synth import ToolMissing, load_board, multiplier_budget, run_steps
@@ -198,9 +198,9 @@ def summarize(report):
 
 def step_generate(ctx):
     from hls.convert import convert
-    from model.store import load_model
+    from model.store import load_quantized
 
-    graph = convert(load_model(ctx['config']['model']), ctx['config'], ctx['out'] / 'hls')
+    graph = convert(load_quantized(ctx['config']['model']), ctx['config'], ctx['out'] / 'hls')
     ctx['designs'] = {}
     designs = (
         ('board', ctx['config']['folding'], multiplier_budget(ctx['config'])),
@@ -436,26 +436,23 @@ STEPS = [('generate', step_generate), ('place_and_route', step_place_and_route),
 
 def main(argv=None):
     target = load_target()
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = cli.Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--config', default=str(ROOT / 'hls' / 'config.yaml'), help='design point')
-    parser.add_argument('--clock-mhz', type=float, default=target['network_mhz'], help=f'whole-network target (default {target["network_mhz"]})')
-    parser.add_argument('--module-clock-mhz', type=float, default=target['module_mhz'], help=f'per-module target (default {target["module_mhz"]})')
+    parser.add_argument('--clock-mhz', type=cli.positive, default=target['network_mhz'], help=f'whole-network target (default {target["network_mhz"]})')
+    parser.add_argument('--module-clock-mhz', type=cli.positive, default=target['module_mhz'], help=f'per-module target (default {target["module_mhz"]})')
     parser.add_argument('--modules-only', action='store_true', help='skip the whole network (about half an hour)')
     parser.add_argument('--layer', action='append', default=[], help='only this layer\'s module (repeatable; no network, no evidence)')
-    parser.add_argument('--jobs', type=int, default=os.cpu_count() or 1, help='place-and-route runs at once')
+    parser.add_argument('--jobs', type=cli.count, default=os.cpu_count() or 1, help='place-and-route runs at once')
     parser.add_argument('--out', default=str(ROOT / 'build' / 'timing'), help='work folder (and cache)')
     args = parser.parse_args(argv)
 
     from hls.convert import ConfigError, load_config
-    from model.store import ModelFileError
+    from model.store import ModelFileError, load_quantized
 
-    for name, value in (('--clock-mhz', args.clock_mhz), ('--module-clock-mhz', args.module_clock_mhz), ('--jobs', args.jobs)):
-        if not value > 0:
-            print(f'error: {name} must be positive, got {value}', file=sys.stderr)
-            return 2
     try:
         config = load_config(args.config)
         load_folding(config['folding'])
+        load_quantized(config['model'])
         load_folding(target['folding'])
         tools = tool_versions()
     except (ConfigError, ModelFileError, GraphError) as err:
@@ -469,11 +466,6 @@ def main(argv=None):
     ctx = dict(config=config, target=target, out=out, tools=tools, sources=sources_digest(), results={}, say=print,
                clock_mhz=args.clock_mhz, module_mhz=args.module_clock_mhz, modules_only=args.modules_only, layers=args.layer, jobs=args.jobs)  # fmt: skip
     started = time.time()
-
-    def stop(signum, frame):  # SIGTERM cleans up as Ctrl-C does: the tools are killed, no cache entry half-written
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
     failed = run_steps(STEPS, ctx)
     if failed:
         return failed
@@ -486,4 +478,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(cli.run(main))

@@ -24,6 +24,24 @@ CONFIG_KEYS = {
 OPTIONAL_KEYS = {'lut_multipliers': 0, 'data': 'fashion-mnist'}
 
 
+# key: (test, what is allowed), for the message
+VALUES = {
+    'model': (lambda v: isinstance(v, str) and v != '', 'a .keras file path'),
+    'float_model': (lambda v: isinstance(v, str) and v != '', 'a .keras file path'),
+    'board': (lambda v: isinstance(v, str) and v != '', 'a board name of firmware/boards.yaml'),
+    'part': (lambda v: isinstance(v, str) and v != '', 'a part name (e.g. xc7z020clg400-1)'),
+    'clock_period_ns': (lambda v: type(v) in (int, float) and 0 < v < 1000, 'a number of nanoseconds > 0 (10 is 100 MHz)'),
+    'backend': (lambda v: v in ('Vivado', 'Vitis', 'VivadoAccelerator'), 'Vivado, Vitis or VivadoAccelerator'),
+    'io_type': (lambda v: v == 'io_stream', 'io_stream (the Fire dataflow)'),
+    'strategy': (lambda v: v in ('Latency', 'Resource'), 'Latency or Resource'),
+    'reuse_factor': (lambda v: type(v) is int and v >= 1, 'a whole number >= 1'),
+    'output_dir': (lambda v: isinstance(v, str) and v != '', 'a folder path'),
+    'folding': (lambda v: isinstance(v, str) and v != '', 'auto or a folding file path'),
+    'lut_multipliers': (lambda v: type(v) is int and v >= 0, 'a whole number >= 0'),
+    'data': (lambda v: isinstance(v, str) and v != '', 'fashion-mnist or a heldout.npz path'),
+}
+
+
 class ConfigError(ValueError):
     pass
 
@@ -33,7 +51,10 @@ def load_config(path=ROOT / 'hls' / 'config.yaml', **overrides):
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f'config file not found: {path}')
-    config = yaml.safe_load(path.read_text()) or {}
+    try:
+        config = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise ConfigError(f'{path}: not valid YAML ({" ".join(str(err).split())})') from err
     if not isinstance(config, dict):
         raise ConfigError(f'{path}: expected a mapping of keys to values')
     config = {**OPTIONAL_KEYS, **config, **{k: v for k, v in overrides.items() if v is not None}}
@@ -43,10 +64,9 @@ def load_config(path=ROOT / 'hls' / 'config.yaml', **overrides):
     missing = sorted(CONFIG_KEYS - set(config))
     if missing:
         raise ConfigError(f'{path}: missing config key(s) {missing}')
-    if type(config['lut_multipliers']) is not int or config['lut_multipliers'] < 0:
-        raise ConfigError(f"{path}: lut_multipliers must be a whole number >= 0, got {config['lut_multipliers']!r}")
-    if config['io_type'] != 'io_stream':
-        raise ConfigError(f"{path}: io_type must be io_stream (the Fire dataflow), got {config['io_type']!r}")
+    for key, (ok, allowed) in VALUES.items():
+        if not ok(config[key]):
+            raise ConfigError(f'{path}: {key} must be {allowed}, got {config[key]!r}')
     for key in ('model', 'float_model', 'output_dir', 'folding', 'data'):
         if config[key] not in ('auto', 'fashion-mnist'):  # auto: chosen for the board (firmware.generate.fold)
             config[key] = ROOT / config[key]
@@ -105,7 +125,8 @@ def plain_model(qmodel):
 def layer_precisions(qmodel):
     """Per hls4ml layer name, the Fixed format of each of its types (weight, bias, accum, result)."""
     formats = tensor_formats(qmodel)
-    precisions = {'image': {'result': INPUT_FORMAT}}
+    image = next(layer.name for layer in qmodel.layers if layer.__class__.__name__ == 'InputLayer')
+    precisions = {image: {'result': INPUT_FORMAT}}
     for layer in qmodel.layers:
         if isinstance(layer, QConv2D):
             fan_in = layer.kernel.shape[0] * layer.kernel.shape[1] * layer.kernel.shape[2]

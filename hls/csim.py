@@ -14,11 +14,11 @@ import os
 import subprocess
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
+import cli
 from model.store import ModelFileError, atomic_dir
 
 TB_PRECISION_PATCH = ('std::ofstream fout(RESULTS_LOG);', 'std::ofstream fout(RESULTS_LOG); fout.precision(40);')
@@ -73,9 +73,11 @@ def run_csim(graph, x, workers=None):
         results = [_run_chunk(c) for c in tqdm(chunks, desc='csim', unit='chunk', leave=False)]
     else:
         # spawn: the children load only numpy and the library, not the parent's TensorFlow threads
-        context = multiprocessing.get_context('spawn')
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_load_library, initargs=library) as pool:
-            results = list(tqdm(pool.map(_run_chunk, chunks), total=len(chunks), desc=f'csim ({workers} processes)', unit='chunk', leave=False))
+        pool = multiprocessing.get_context('spawn').Pool(workers, _load_library, library)
+        try:
+            results = list(tqdm(pool.imap(_run_chunk, chunks), total=len(chunks), desc=f'csim ({workers} processes)', unit='chunk', leave=False))
+        finally:
+            pool.terminate()
     return np.concatenate(results) if results else np.zeros((0, library[2]))
 
 
@@ -91,13 +93,6 @@ def describe_float_vs_fixed(floating, fixed):
     r = float_vs_fixed(floating, fixed)
     return (f'  float vs fixed: same class on {r["same_class"]:.2%} of the images; |logit error| median '
             f'{r["error_median"]:.4f}, 99th percentile {r["error_p99"]:.4f}')
-
-
-def check_input_shape(qmodel, images):
-    expected = tuple(qmodel.input_shape[1:])
-    got = images.shape[1:] if images.ndim == 4 else images.shape[1:] + (1,)
-    if got != expected:
-        raise ValueError(f'images have shape {got}, the model expects {expected}')
 
 
 def start_c_testbench(project, x, expected):
@@ -127,29 +122,29 @@ def start_c_testbench(project, x, expected):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = cli.Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--config', default=None, help='design point (default hls/config.yaml)')
     parser.add_argument('--model', default=None, help='quantized .keras model (default: the config\'s)')
     parser.add_argument('--output-dir', default=None, help='hls4ml project folder (default: the config\'s)')
-    parser.add_argument('--images', type=int, default=None, help='first N test images (default: all)')
+    parser.add_argument('--images', type=cli.count, default=None, help='first N test images (default: all)')
     parser.add_argument('--no-testbench', action='store_true', help='skip the g++ build of myproject_test.cpp')
-    parser.add_argument('--workers', type=int, default=None, help='C simulation processes (default: one per core)')
+    parser.add_argument('--workers', type=cli.count, default=None, help='C simulation processes (default: one per core)')
     args = parser.parse_args(argv)
 
     started = time.time()
     from hls.convert import ConfigError, check_types, convert, load_config
     from model import data
     from model.quant import exact
-    from model.store import load_model
+    from model.store import load_model, load_quantized
 
     try:
         config = load_config(*(() if args.config is None else (args.config,)), model=args.model, output_dir=args.output_dir)
-        qmodel = load_model(config['model'])
+        qmodel = load_quantized(config['model'])
         float_model = load_model(config['float_model'])
         images, labels, _, what = data.test_set(config['data'])
         images, labels = images[: args.images], labels[: args.images]
-        check_input_shape(qmodel, images)
-    except (ConfigError, ModelFileError, ValueError, data.DatasetMissing) as err:
+        data.check_input_shape(qmodel, images)
+    except (ConfigError, ModelFileError, ValueError, data.DatasetError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
     x = data.to_input(images).astype(np.float64)
@@ -188,4 +183,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(cli.run(main))

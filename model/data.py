@@ -15,22 +15,25 @@ CLASSES = ('T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shi
 INPUT_SCALE = 256
 
 
-class DatasetMissing(RuntimeError):
-    pass
+class DatasetError(RuntimeError):
+    """A dataset that is missing or unreadable."""
 
 
 def read_idx(path):
     """An IDX file (optionally gzipped) as a numpy array."""
     opener = gzip.open if str(path).endswith('.gz') else open
-    with opener(path, 'rb') as f:
-        data = f.read()
+    try:
+        with opener(path, 'rb') as f:
+            data = f.read()
+    except (OSError, EOFError) as err:  # gzip: a truncated or corrupt file
+        raise DatasetError(f'{path}: cannot read ({err})') from err
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
-        raise ValueError(f'{path}: not an unsigned-byte IDX file')
+        raise DatasetError(f'{path}: not an unsigned-byte IDX file (wrong magic number)')
     ndim = data[3]
     shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], 'big') for i in range(ndim))
     array = np.frombuffer(data, np.uint8, offset=4 + 4 * ndim)
     if array.size != int(np.prod(shape)):
-        raise ValueError(f'{path}: {array.size} bytes of data for shape {shape}')
+        raise DatasetError(f'{path}: truncated: {array.size} bytes of data for shape {shape}')
     return array.reshape(shape)
 
 
@@ -40,7 +43,7 @@ def load(split='test'):
     images = DATA_DIR / f'{prefix}-images-idx3-ubyte.gz'
     labels = DATA_DIR / f'{prefix}-labels-idx1-ubyte.gz'
     if not images.exists() or not labels.exists():
-        raise DatasetMissing(
+        raise DatasetError(
             f'Fashion-MNIST not found in {DATA_DIR}. Install it with: '
             'sudo apt-get install dataset-fashion-mnist (or set FASHION_MNIST_DIR)'
         )
@@ -113,12 +116,12 @@ def load_heldout(path):
     """(images, labels, class names) of a held-out split written next to a model (heldout.npz)."""
     path = Path(path)
     if not path.is_file():
-        raise DatasetMissing(f'held-out images not found: {path}')
+        raise DatasetError(f'held-out images not found: {path}')
     try:
         with np.load(path) as f:
             return f['images'], f['labels'], [str(c) for c in f['classes']]
     except (OSError, KeyError, ValueError) as err:
-        raise DatasetMissing(f'{path}: not a held-out split written by model.train ({err})') from err
+        raise DatasetError(f'{path}: not a held-out split written by model.train ({err})') from err
 
 
 def test_set(source='fashion-mnist'):
@@ -128,3 +131,11 @@ def test_set(source='fashion-mnist'):
         return images, labels, list(CLASSES), 'Fashion-MNIST test images'
     images, labels, classes = load_heldout(source)
     return images, labels, classes, f'held-out images of {Path(source).parent}'
+
+
+def check_input_shape(qmodel, images):
+    """ValueError unless the images (N, H, W[, C]) have the model's input shape."""
+    expected = tuple(qmodel.input_shape[1:])
+    got = images.shape[1:] if images.ndim == 4 else images.shape[1:] + (1,)
+    if got != expected:
+        raise ValueError(f'images have shape {got}, the model expects {expected}')

@@ -18,6 +18,7 @@ import sys
 
 import numpy as np
 
+import cli
 from model.quant import Fixed, QAdd, QConv2D, QGlobalAveragePooling2D, integer_bits_for
 
 ACTIVATION_PERCENTILE = 99.99
@@ -250,14 +251,14 @@ def quantize(model_path, out, data_dir=None, bits=8, qat_epochs=2, lr=1e-3, batc
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = cli.Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--model', required=True, help='float Keras model (.keras)')
     parser.add_argument('--out', required=True, help='output folder (replaced only on success)')
     parser.add_argument('--data', default=None, help='folder of class subfolders of images (default: Fashion-MNIST)')
-    parser.add_argument('--bits', type=int, default=8, help='weight and activation bits')
-    parser.add_argument('--qat-epochs', type=int, default=2, help='quantization-aware epochs (0: calibration only)')
-    parser.add_argument('--lr', type=float, default=1e-3, help='initial QAT learning rate, decaying linearly to 0')
-    parser.add_argument('--seed', type=int, default=1)
+    parser.add_argument('--bits', type=cli.bits, default=8, help='weight and activation bits')
+    parser.add_argument('--qat-epochs', type=cli.whole, default=2, help='quantization-aware epochs (0: calibration only)')
+    parser.add_argument('--lr', type=cli.positive, default=1e-3, help='initial QAT learning rate, decaying linearly to 0')
+    parser.add_argument('--seed', type=cli.whole, default=1)
     args = parser.parse_args(argv)
     from model import data
     from model.squeezenet import DesignError
@@ -265,11 +266,11 @@ def main(argv=None):
 
     try:
         quantize(args.model, args.out, args.data, args.bits, args.qat_epochs, args.lr, seed=args.seed)
-    except (UnsupportedModel, ModelFileError, DesignError, data.ImageFolderError, data.DatasetMissing) as err:
+    except (UnsupportedModel, ModelFileError, DesignError, data.ImageFolderError, data.DatasetError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
     return 0
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(cli.run(main))

@@ -54,3 +54,13 @@ def atomic_dir(path):
         path.rename(old)
     tmp.rename(path)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def load_quantized(path):
+    """A quantized model (what csim, the RTL and synthesis take), with a clear error for a float one."""
+    from model.quant import QConv2D
+
+    model = load_model(path)
+    if not any(isinstance(layer, QConv2D) for layer in model.layers):
+        raise ModelFileError(f'{path}: a float model; this step needs the quantized one (quantized.keras from make train or make quantize)')
+    return model

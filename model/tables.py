@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import cli
 from model.squeezenet import DEFAULT
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,7 +53,7 @@ def train_alexnet(out, epochs=ALEXNET_EPOCHS):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = cli.Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--only', nargs='*', default=None, help=f'points to train: {", ".join(["alexnet", *POINTS])}')
     args = parser.parse_args(argv)
     from model.train import train
@@ -74,4 +75,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(cli.run(main))

@@ -24,6 +24,7 @@ import numpy as np
 
 import yaml
 
+import cli
 from model import data
 from model.quant import Fixed
 from model.quantize import calibrate, quantized_twin
@@ -219,21 +220,21 @@ def read_design(path, settings):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = cli.Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--out', default='model/default', help='output folder (replaced only on success)')
     parser.add_argument('--data', default=None, help='folder of class subfolders of PNG/JPEG images (default: Fashion-MNIST)')
     parser.add_argument('--design', default=None, help='YAML file of builder arguments (see model/design.yaml)')
     parser.add_argument('--set', action='append', default=[], metavar='NAME=VALUE', help='one builder argument (repeatable)')
     parser.add_argument('--bypass', default=None, choices=('vanilla', 'simple', 'complex'), help='shorthand for --set bypass=...')
-    parser.add_argument('--epochs', type=int, default=20, help='float training (or pruning retraining) epochs')
-    parser.add_argument('--qat-epochs', type=int, default=5, help='quantization-aware epochs')
-    parser.add_argument('--bits', type=int, default=8, help='weight and activation bits')
-    parser.add_argument('--prune', type=float, default=0.0, help='fraction of kernel weights to prune (0: none)')
+    parser.add_argument('--epochs', type=cli.whole, default=20, help='float training (or pruning retraining) epochs')
+    parser.add_argument('--qat-epochs', type=cli.whole, default=5, help='quantization-aware epochs')
+    parser.add_argument('--bits', type=cli.bits, default=8, help='weight and activation bits')
+    parser.add_argument('--prune', type=cli.fraction, default=0.0, help='fraction of kernel weights to prune (0: none)')
     parser.add_argument('--float-model', default=None, help='start from this trained float model (skips float training)')
-    parser.add_argument('--lr', type=float, default=1e-2, help='initial learning rate (QAT starts at a tenth)')
-    parser.add_argument('--batch-size', type=int, default=128)
-    parser.add_argument('--train-images', type=int, default=None, help='use only the first N training images')
-    parser.add_argument('--seed', type=int, default=1)
+    parser.add_argument('--lr', type=cli.positive, default=1e-2, help='initial learning rate (QAT starts at a tenth)')
+    parser.add_argument('--batch-size', type=cli.count, default=128)
+    parser.add_argument('--train-images', type=cli.count, default=None, help='use only the first N training images')
+    parser.add_argument('--seed', type=cli.whole, default=1)
     args = parser.parse_args(argv)
     try:
         build = read_design(args.design, args.set + ([f'bypass={args.bypass}'] if args.bypass else []))
@@ -241,11 +242,11 @@ def main(argv=None):
             args.out, build, args.epochs, args.qat_epochs, args.bits, args.lr, args.batch_size,
             args.prune, args.float_model, args.train_images, args.seed, args.data,
         )  # fmt: skip
-    except (DesignError, data.ImageFolderError, data.DatasetMissing) as err:
+    except (DesignError, data.ImageFolderError, data.DatasetError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
     return 0
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(cli.run(main))

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+import cli
 from sim import runner
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,10 +108,10 @@ def timing(arrivals):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = cli.Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--config', default=str(ROOT / 'hls' / 'config.yaml'), help='design point')
     parser.add_argument('--model', default=None, help='quantized .keras model (default: the config\'s)')
-    parser.add_argument('--images', type=int, default=100, help='first N test images (default 100)')
+    parser.add_argument('--images', type=cli.count, default=100, help='first N test images (default 100)')
     parser.add_argument('--sim', default=None, help='verilator (default) or icarus; also from SIM')
     parser.add_argument('--out', default=str(ROOT / 'build' / 'sim' / 'network'), help='work folder')
     args = parser.parse_args(argv)
@@ -120,22 +121,24 @@ def main(argv=None):
     from hls.convert import ConfigError, load_config
     from hls.csim import describe_float_vs_fixed
     from model import data
-    from model.store import ModelFileError, load_model
+    from model.store import ModelFileError, atomic_dir, load_model, load_quantized
 
     try:
         sim = runner.simulator(args.sim)
         config = load_config(args.config, model=args.model)
-        qmodel = load_model(config['model'])
+        qmodel = load_quantized(config['model'])
         float_model = load_model(config['float_model'])
         folding = load_folding(config['folding'])
         images, labels, _, what = data.test_set(config['data'])
         images, labels = images[: args.images], labels[: args.images]
-    except (ConfigError, ModelFileError, GraphError, ValueError, runner.SimulatorMissing, data.DatasetMissing) as err:
+        data.check_input_shape(qmodel, images)
+    except (ConfigError, ModelFileError, GraphError, ValueError, runner.SimulatorMissing, data.DatasetError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
     x = data.to_input(images).astype(np.float64)
     floating = float_model.predict(x.astype(np.float32), verbose=0, batch_size=500)
-    r = simulate(qmodel, config, folding, x, args.out, sim)
+    with atomic_dir(args.out) as work:  # a failed or interrupted run leaves the last one's folder
+        r = simulate(qmodel, config, folding, x, work, sim)
 
     differ = int(np.sum(np.any(r['rtl'] != r['csim'], axis=1)))
     interval, latency = timing(r['arrivals'])
@@ -169,4 +172,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(cli.run(main))

@@ -56,16 +56,21 @@ def run(toplevel, test_module, test_dir, parameters=None, build_dir=None, sim=No
     tag = '-'.join(f'{k}{v}' for k, v in sorted(parameters.items()) if not isinstance(v, str)) or 'default'
     build_dir = Path(build_dir or ROOT / 'build' / 'sim' / toplevel / f'{sim}-{tag}')
     runner = get_runner(sim)
-    runner.build(
-        sources=rtl_sources(*sources, family=family),
-        hdl_toplevel=toplevel,
-        parameters=parameters,
-        build_dir=build_dir,
-        build_args=VERILATOR_ARGS if sim == 'verilator' else [],
-        timescale=('1ns', '1ps'),
-        always=True,
-        log_file=build_dir / 'build.log',
-    )
+    try:
+        runner.build(
+            sources=rtl_sources(*sources, family=family),
+            hdl_toplevel=toplevel,
+            parameters=parameters,
+            build_dir=build_dir,
+            build_args=VERILATOR_ARGS if sim == 'verilator' else [],
+            timescale=('1ns', '1ps'),
+            always=True,
+            log_file=build_dir / 'build.log',
+        )
+    except RuntimeError as err:  # the log may be in a folder that the failure removes: show its end
+        log = build_dir / 'build.log'
+        tail = log.read_text(errors='replace').splitlines()[-25:] if log.exists() else []
+        raise RuntimeError(f'{sim} could not build {toplevel} ({err}); the end of its log:\n' + '\n'.join(tail)) from err
     results = build_dir / 'results.xml'
     # cocotb hands the simulator this process's sys.path as PYTHONPATH
     for path in (str(ROOT), str(test_dir)):

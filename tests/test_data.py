@@ -22,14 +22,14 @@ def test_corrupt_idx_file_is_refused(tmp_path):
     bad = tmp_path / 'bad-idx3-ubyte.gz'
     with gzip.open(bad, 'wb') as f:
         f.write(b'\x00\x00\x08\x03' + (10).to_bytes(4, 'big') + (28).to_bytes(4, 'big') * 2 + b'\x00' * 100)
-    with pytest.raises(ValueError, match='bytes of data for shape'):
+    with pytest.raises(data.DatasetError, match='bytes of data for shape'):
         data.read_idx(bad)
     bad.write_bytes(gzip.compress(b'PK\x03\x04 not idx'))
-    with pytest.raises(ValueError, match='not an unsigned-byte IDX file'):
+    with pytest.raises(data.DatasetError, match='not an unsigned-byte IDX file'):
         data.read_idx(bad)
 
 
 def test_missing_dataset_names_the_package(monkeypatch, tmp_path):
     monkeypatch.setattr(data, 'DATA_DIR', tmp_path)
-    with pytest.raises(data.DatasetMissing, match='apt-get install dataset-fashion-mnist'):
+    with pytest.raises(data.DatasetError, match='apt-get install dataset-fashion-mnist'):
         data.load('train')

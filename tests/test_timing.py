@@ -1,6 +1,8 @@
 """make timing: open place and route (Yosys synth_ecp5, nextpnr-ecp5) and its verdicts."""
 import pytest
 
+import cli
+
 from firmware import timing
 
 
@@ -44,11 +46,11 @@ def test_make_timing_of_one_layer_exits_1_when_its_clock_is_missed(tmp_path, cap
 
 
 @pytest.mark.parametrize('args, message', [
-    (['--clock-mhz', '-5'], '--clock-mhz must be positive'),
+    (['--clock-mhz', '-5'], "argument --clock-mhz: must be a number > 0, got '-5'"),
     (['--config', 'nosuch.yaml'], 'nosuch.yaml'),
 ])  # fmt: skip
 def test_bad_input_exits_2_before_any_work(args, message, tmp_path, capsys):
-    assert timing.main([*args, '--out', str(tmp_path / 'out')]) == 2
+    assert cli.run(timing.main, [*args, '--out', str(tmp_path / 'out')]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / 'out').exists()
 

@@ -37,6 +37,8 @@ def encode(images, manifest):
         images = images[..., None]
     if tuple(images.shape[1:]) != tuple(spec['shape']) or images.dtype != np.uint8:
         raise ValueError(f"expected uint8 images of shape (N, {', '.join(map(str, spec['shape']))}), got {images.dtype} {images.shape}")
+    if len(images) == 0:
+        raise ValueError('no images to send')
     lane_bytes, beat_bytes = spec['lane_bits'] // 8, spec['beat_bits'] // 8
     pixels = images.reshape(len(images), -1, images.shape[-1])
     beats = np.zeros((*pixels.shape[:2], beat_bytes), dtype=np.uint8)

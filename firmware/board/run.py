@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+import cli
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
@@ -31,26 +33,26 @@ def loader():
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = cli.Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--board', default='ulx3s', help='an ECP5 board of firmware/boards.yaml')
     parser.add_argument('--port', default='/dev/ttyUSB0', help="the board's USB serial port")
-    parser.add_argument('--images', type=int, default=100, help='first N test images (default 100)')
+    parser.add_argument('--images', type=cli.count, default=100, help='first N test images (default 100)')
+    parser.add_argument('--config', default=str(ROOT / 'hls' / 'config.yaml'), help="design point (its `data`: the images sent)")
     args = parser.parse_args(argv)
 
     from firmware.synth import BoardError, load_board
+    from hls.convert import ConfigError, load_config
 
     try:
         board = load_board(args.board)
-    except BoardError as err:
+        config = load_config(args.config)
+    except (BoardError, ConfigError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
     out = ROOT / 'build' / 'synth' / board['name']
     bit, manifest = out / f'{board["name"]}.bit', out / 'rtl' / 'manifest.json'
     if board['family'] != 'ecp5' or 'baud' not in board:
         print(f'error: {board["name"]} is not run over a UART here (a Zynq board runs firmware/board/pynq_driver.py on its PS)', file=sys.stderr)
-        return 2
-    if args.images < 1:
-        print(f'error: --images must be at least 1, got {args.images}', file=sys.stderr)
         return 2
     if not bit.exists() or not manifest.exists():
         print(f'error: no bitstream at {bit}: run  make synth BOARD={board["name"]}  first', file=sys.stderr)
@@ -71,14 +73,14 @@ def main(argv=None):
     from firmware.board.uart_driver import UartAccelerator
     from model import data
 
-    images, labels = data.load('test')
+    images, labels, _, what = data.test_set(config['data'])
     images, labels = images[: args.images], labels[: args.images]
     accel = UartAccelerator(args.port, json.loads(manifest.read_text()), baud=board['baud'])
     logits = accel.predict(images)
-    print(f'{board["name"]}: {len(images)} test images, top-1 {np.mean(logits.argmax(1) == labels):.4f}, '
+    print(f'{board["name"]}: {len(images)} {what}, top-1 {np.mean(logits.argmax(1) == labels):.4f}, '
           f'{len(images) / accel.seconds:,.1f} images/s over the UART at {board["baud"]:,} baud')  # fmt: skip
     return 0
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(cli.run(main))

@@ -1,0 +1,99 @@
+"""What every command of the flow shares: exit codes, one-line errors, value checks, interrupts.
+
+Exit codes (docs/errors.md): 0 pass, 1 a check failed, 2 bad input, 3 a tool is missing,
+130 interrupted (Ctrl-C or SIGTERM; the previous outputs are left as they were).
+"""
+import argparse
+import contextlib
+import math
+import os
+import signal
+import sys
+
+PASS, FAILED, BAD_INPUT, TOOL_MISSING, INTERRUPTED = 0, 1, 2, 3, 130
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with a bad argument reported in one line (no usage block), exit status 2."""
+
+    def error(self, message):
+        self.exit(BAD_INPUT, f'error: {message} (see --help)\n')
+
+
+def _number(kind, low=None, high=None, low_open=False, high_open=False):
+    """An argparse type: `kind` (int or float) in the range, with a message naming what is allowed."""
+    name = 'a whole number' if kind is int else 'a number'
+    bounds = []
+    if low is not None:
+        bounds.append(f"{'>' if low_open else '>='} {low}")
+    if high is not None:
+        bounds.append(f"{'<' if high_open else '<='} {high}")
+    allowed = f"{name} {' and '.join(bounds)}".strip()
+
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f'must be {allowed}, got {text!r}') from None
+        if kind is float and not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f'must be {allowed}, got {text!r}')
+        too_low = low is not None and (value <= low if low_open else value < low)
+        too_high = high is not None and (value >= high if high_open else value > high)
+        if too_low or too_high:
+            raise argparse.ArgumentTypeError(f'must be {allowed}, got {text!r}')
+        return value
+
+    parse.__name__ = allowed  # argparse names the type in its own messages
+    return parse
+
+
+count = _number(int, 1)                             # images, epochs of a run that must run, jobs
+whole = _number(int, 0)                             # epochs that may be 0, seeds
+bits = _number(int, 2, 16)                          # weight and activation bits
+fraction = _number(float, 0, 1, high_open=True)     # pruning
+positive = _number(float, 0, low_open=True)         # clocks, learning rates
+
+
+def descendants(pid=None):
+    """Every process below `pid` (default: this one), children first, from /proc (Linux)."""
+    children = {}
+    for stat in os.scandir('/proc'):
+        if not stat.name.isdigit():
+            continue
+        try:
+            with open(f'/proc/{stat.name}/stat') as f:
+                parent = int(f.read().rsplit(')', 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(stat.name))
+    found, todo = [], [pid or os.getpid()]
+    while todo:
+        kids = children.get(todo.pop(), [])
+        found += kids
+        todo += kids
+    return found
+
+
+def _terminate(signum, frame):
+    # the tools first (g++ under hls4ml's build script, Yosys, nextpnr, a simulator, worker
+    # processes), so that nothing writes into a folder while it is being removed
+    for pid in descendants():
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    raise KeyboardInterrupt
+
+
+def run(main, argv=None):
+    """main(argv)'s exit status, with Ctrl-C and SIGTERM stopping every tool it started and
+    unwinding (the atomic folders remove their temporary copies), reported in one line: 130."""
+    previous = {sig: signal.signal(sig, _terminate) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return main(argv)
+    except SystemExit as done:  # argparse's --help and errors
+        return done.code
+    except KeyboardInterrupt:
+        print('\ninterrupted: earlier outputs are as they were', file=sys.stderr)
+        return INTERRUPTED
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

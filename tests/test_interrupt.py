@@ -1,0 +1,112 @@
+"""Ctrl-C (SIGINT) or SIGTERM in the middle of each target: exit status 130, the previous
+outputs as they were, no temporary folder left, and none of the tools it started still running."""
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import cli
+from tests.test_user_flow import TINY, image_folder
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def tool_running(names):
+    def started(process, out):
+        return any(comm(pid) in names for pid in cli.descendants(process.pid))
+
+    return started
+
+
+def comm(pid):
+    try:
+        return Path(f'/proc/{pid}/comm').read_text().strip()
+    except OSError:
+        return None
+
+
+def alive(pid):
+    """Running (a zombie is not: it has ended and waits for its parent to collect it)."""
+    try:
+        return Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[0] != 'Z'
+    except OSError:
+        return False
+
+
+def interrupt(module, args, out, started, sig, timeout=900):
+    """Run `python -m module args`, send `sig` once started(process, out) holds; the exit status,
+    stderr, and the processes it had started by then."""
+    process = subprocess.Popen([sys.executable, '-m', module, *args], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + timeout
+    while not started(process, out):
+        assert process.poll() is None, f'{module} ended before the point to interrupt it: {process.stderr.read()[-2000:]}'
+        assert time.time() < deadline, f'{module} did not reach the point to interrupt it'
+        time.sleep(0.2)
+    tools = cli.descendants(process.pid)
+    process.send_signal(sig)
+    _, err = process.communicate(timeout=120)
+    return process.returncode, err, tools
+
+
+def check(code, err, tools, previous, out):
+    assert code == cli.INTERRUPTED, err
+    assert 'interrupted: earlier outputs are as they were' in err and 'Traceback' not in err
+    assert previous.read_text() == 'the last run\n'
+    strays = [p.name for p in out.parent.iterdir() if p.name.startswith(f'.{out.name}.')]
+    assert not strays, strays
+    time.sleep(1)
+    assert not [pid for pid in tools if alive(pid)], [(pid, comm(pid)) for pid in tools if alive(pid)]
+
+
+def previous_run(folder):
+    folder.mkdir(parents=True)
+    (folder / 'previous.txt').write_text('the last run\n')
+    return folder / 'previous.txt'
+
+
+@pytest.mark.parametrize('sig', [signal.SIGINT, signal.SIGTERM])
+def test_csim_while_g_plus_plus_compiles(tmp_path, sig):
+    out = tmp_path / 'hls'
+    previous = previous_run(out)
+    check(*interrupt('hls.csim', ['--images', '50', '--output-dir', str(out)], out, tool_running({'cc1plus'}), sig), previous, out)
+
+
+def test_training_mid_epoch(tmp_path):
+    out = tmp_path / 'mine'
+    previous = previous_run(out)
+    folder = image_folder(tmp_path / 'images', per_class=40)
+
+    def training(process, out):
+        return any((p / 'train_log.txt').exists() for p in out.parent.glob('.mine.*'))
+
+    args = ['--data', str(folder), '--out', str(out), '--epochs', '50', *[a for s in TINY for a in ('--set', s)]]
+    check(*interrupt('model.train', args, out, training, signal.SIGTERM), previous, out)
+
+
+@pytest.mark.slow
+def test_rtl_simulation_while_the_simulator_builds(tmp_path):
+    out = tmp_path / 'sim'
+    previous = previous_run(out)
+    code, err, tools = interrupt('sim.run_network', ['--images', '5', '--out', str(out)], out, tool_running({'verilator_bin', 'make'}), signal.SIGINT)
+    check(code, err, tools, previous, out)
+
+
+@pytest.mark.slow
+def test_synthesis_while_yosys_runs(tmp_path):
+    out = tmp_path / 'synth'
+    previous = previous_run(out / 'yosys')  # each step's folder is replaced only when the step ends
+    code, err, tools = interrupt('firmware.synth', ['--board', 'pynq-z2', '--out', str(out)], out / 'yosys', tool_running({'yosys'}), signal.SIGTERM)
+    check(code, err, tools, previous, out / 'yosys')
+
+
+@pytest.mark.slow
+def test_timing_while_a_module_is_placed(tmp_path):
+    out = tmp_path / 'timing'
+    previous = previous_run(out)
+    code, err, tools = interrupt('firmware.timing', ['--layer', 'fire2_expand3x3', '--out', str(out)], out, tool_running({'yosys'}), signal.SIGTERM)
+    check(code, err, tools, previous, out)
+    cache = out / 'cache'  # a run's cache entry is written whole or not at all
+    assert not cache.exists() or not [p for p in cache.iterdir() if p.name.startswith('.')]
