@@ -54,9 +54,9 @@ localparam PW = IN_W + 1 + W_W;  // a signed product
 // the tree is exact in TW bits, or wraps like the accumulator when that is narrower
 localparam TW = PW + LEVELS < ACC_W ? PW + LEVELS : ACC_W;
 // stages after issue (0): ROM (1), ROM register (2), multiplier operands (3), products (4),
-// tree levels, accumulate, rounding, saturation, assembly, FIFO, its output register
+// tree levels, accumulate, rounding, saturation, assembly, FIFO
 localparam T_SUM = 4 + LEVELS;  // the stage that holds the tree's sum
-localparam LATENCY = T_SUM + 6;  // from the last issue of a beat to its result leaving the FIFO
+localparam LATENCY = T_SUM + 5;  // from the last issue of a beat to its result leaving the FIFO
 // results that may be in flight or queued: enough that the credits never throttle a full pace
 localparam CREDITS = (LATENCY + 2 + DEPTH - 1) / DEPTH + 1;
 localparam CB = $clog2(CREDITS + 1);
