@@ -10,7 +10,8 @@ def test_training_writes_a_loadable_quantized_model(tmp_path):
     out = tmp_path / 'run'
     argv = ['--out', str(out), '--epochs', '1', '--qat-epochs', '1', '--train-images', '512', '--batch-size', '128']
     assert train.main(argv) == 0
-    assert {p.name for p in out.iterdir()} == {'float.keras', 'quantized.keras', 'build.json', 'train_log.csv', 'train_log.txt'}
+    assert {p.name for p in out.iterdir()} == {'float.keras', 'quantized.keras', 'build.json', 'train_log.csv', 'train_log.txt', 'config.yaml'}
+    assert 'data: fashion-mnist' in (out / 'config.yaml').read_text()
     qmodel = load_model(out / 'quantized.keras')
     assert qmodel.get_layer('conv1').weight_fmt.width == 8
     summary = json.loads((out / 'build.json').read_text())
