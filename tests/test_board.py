@@ -87,13 +87,14 @@ def test_uart_answers_are_parsed_across_reads_and_noise():
 def test_board_run_says_what_is_missing(tmp_path, monkeypatch, capsys):
     from firmware.board import run
 
-    monkeypatch.setattr(run, 'ROOT', tmp_path)
-    assert run.main(['--board', 'ulx3s']) == 2
+    config = ['--config', str(run.ROOT / 'hls' / 'config.yaml')]
+    monkeypatch.setattr(run, 'ROOT', tmp_path)  # where it looks for the bitstream
+    assert run.main(['--board', 'ulx3s', *config]) == 2
     assert 'no bitstream' in capsys.readouterr().err
     out = tmp_path / 'build' / 'synth' / 'ulx3s'
     (out / 'rtl').mkdir(parents=True)
     (out / 'ulx3s.bit').write_bytes(b'bit')
     (out / 'rtl' / 'manifest.json').write_text('{}')
-    assert run.main(['--board', 'ulx3s', '--port', str(tmp_path / 'ttyUSB9')]) == 3
+    assert run.main(['--board', 'ulx3s', '--port', str(tmp_path / 'ttyUSB9'), *config]) == 3
     assert 'no board at' in capsys.readouterr().err
-    assert run.main(['--board', 'pynq-z2']) == 2
+    assert run.main(['--board', 'pynq-z2', *config]) == 2
