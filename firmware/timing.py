@@ -420,6 +420,8 @@ def clock_lines(manifest, rtl_dir, clock_mhz, interval, board=None, estimated=Fa
         ecp5 = f'ECP5 evidence ({found["part"]}, nextpnr post-route, {found["measured"]}): slowest layer module {found["slowest_module_mhz"]:.1f} MHz'
         if found.get('network_mhz'):
             ecp5 += f', whole network ({found["network_folding"]}) {found["network_mhz"]:.1f} MHz'
+        else:
+            ecp5 += '; the whole network was not placed for this design (make timing without MODULES_ONLY)'
     if board and load_board(board)['family'].startswith('xc'):
         lines.append(f'clock: {clock_mhz:g} MHz target on {load_board(board)["part"]}: Vivado\'s timing is the authority (not run here)')
         lines.append(f'  images/s at the {clock_mhz:g} MHz target{per}: {clock_mhz * 1e6 / interval:,.0f}')
