@@ -56,6 +56,8 @@ def simulate(qmodel, config, folding, x, out, sim, log=step, cycle_limit=None):
     pixels = (x * 2.0 ** stream_in['frac']).astype(np.int64).reshape(len(x), -1, stream_in['shape'][-1])
     (out / 'images.json').write_text(json.dumps([[pack(px, stream_in['lane_bits']) for px in image] for image in pixels]))
 
+    # a dataflow that deadlocks would otherwise run forever: ten times the modeled time is a failure
+    cycle_limit = cycle_limit or 10 * manifest['estimated_interval_cycles'] * (len(x) + 2)
     log(f'{sim}: building and simulating {manifest["top"]} on {len(x)} images')
     result_file = out / 'result.json'
     result_file.unlink(missing_ok=True)

@@ -70,7 +70,8 @@ def test_bad_image_folders_are_one_line_and_write_nothing(tmp_path, capsys, case
 
 def foreign_model():
     """A float model the builder did not make: a separate ReLU, explicit padding before a valid
-    3x3 conv, a concat and an add of two branches, dropout, global average pooling."""
+    3x3 conv, a concat and an add of two branches, dropout, global average pooling. (Every fork
+    is two-way: the generator's FIFO pass sizes two-way forks; a three-way one deadlocked.)"""
     import keras
 
     keras.utils.set_random_seed(5)
@@ -82,7 +83,7 @@ def foreign_model():
     b = keras.layers.ZeroPadding2D(1, name='pad')(x)
     b = keras.layers.Conv2D(4, 3, activation='relu', name='right')(b)
     y = keras.layers.Concatenate(name='join')([a, b])
-    y = keras.layers.Add(name='skip')([y, keras.layers.Conv2D(8, 1, name='bypass')(x)])
+    y = keras.layers.Add(name='skip')([y, keras.layers.Conv2D(8, 1, name='bypass')(y)])
     y = keras.layers.Dropout(0.2, name='drop')(y)
     y = keras.layers.Conv2D(3, 1, activation='relu', name='classes')(y)
     return keras.Model(inputs, keras.layers.GlobalAveragePooling2D(name='average')(y), name='foreign')
