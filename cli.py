@@ -9,6 +9,7 @@ import math
 import os
 import signal
 import sys
+from pathlib import Path
 
 PASS, FAILED, BAD_INPUT, TOOL_MISSING, INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -18,6 +19,23 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message):
         self.exit(BAD_INPUT, f'error: {message} (see --help)\n')
+
+
+def read_mapping(path, error, what, holds):
+    """The YAML mapping in the file `path` (a {what} file, mapping {holds}), or `error` raised with
+    one line: the file missing, not YAML, or not a mapping."""
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise error(f'{what} file not found: {path}')
+    try:
+        value = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise error(f'{path}: not valid YAML ({" ".join(str(err).split())})') from err
+    if not isinstance(value, dict):
+        raise error(f'{path}: expected a mapping of {holds}, got {value!r}')
+    return value
 
 
 def _number(kind, low=None, high=None, low_open=False, high_open=False):

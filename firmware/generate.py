@@ -21,7 +21,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 import cli
 from firmware.rom import bias_words, weight_words, write_mem
@@ -363,15 +362,7 @@ def load_folding(path):
     'auto' is the empty folding: every layer chosen for the multiplier budget (see fold)."""
     if str(path) == 'auto':
         return {}
-    path = Path(path)
-    if not path.is_file():
-        raise GraphError(f'folding file not found: {path}')
-    try:
-        folding = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as err:
-        raise GraphError(f'{path}: not valid YAML ({" ".join(str(err).split())})') from err
-    if not isinstance(folding, dict):
-        raise GraphError(f'{path}: expected a mapping of layer names (or default) to {{pe, simd}}, got {folding!r}')
+    folding = cli.read_mapping(path, GraphError, 'folding', 'layer names (or default) to {pe, simd}')
     for name, entry in folding.items():
         if not isinstance(entry, dict) or set(entry) - {'pe', 'simd'}:
             raise GraphError(f'{path}: {name}: expected a mapping with keys pe and simd, got {entry!r}')

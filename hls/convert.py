@@ -9,8 +9,7 @@ else on the conv itself.
 import warnings
 from pathlib import Path
 
-import yaml
-
+import cli
 from model.quant import Fixed, QAdd, QConv2D, QGlobalAveragePooling2D, accum_format
 from model.train import INPUT_FORMAT
 
@@ -48,15 +47,7 @@ class ConfigError(ValueError):
 
 def load_config(path=ROOT / 'hls' / 'config.yaml', **overrides):
     """The design point: the YAML file, then overrides; unknown keys are an error."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f'config file not found: {path}')
-    try:
-        config = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as err:
-        raise ConfigError(f'{path}: not valid YAML ({" ".join(str(err).split())})') from err
-    if not isinstance(config, dict):
-        raise ConfigError(f'{path}: expected a mapping of keys to values')
+    config = cli.read_mapping(path, ConfigError, 'config', 'keys to values')
     config = {**OPTIONAL_KEYS, **config, **{k: v for k, v in overrides.items() if v is not None}}
     unknown = sorted(set(config) - CONFIG_KEYS)
     if unknown:

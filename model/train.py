@@ -198,15 +198,7 @@ def read_design(path, settings):
     """Builder arguments: the defaults, then the YAML design file, then NAME=VALUE settings."""
     build = dict(DEFAULT, bypass='vanilla')
     if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise DesignError(f'design file not found: {path}')
-        try:
-            loaded = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as err:
-            raise DesignError(f'{path}: not valid YAML ({err})') from err
-        if not isinstance(loaded, dict):
-            raise DesignError(f'{path}: expected a mapping of builder arguments to values')
+        loaded = cli.read_mapping(path, DesignError, 'design', 'builder arguments to values')
         build.update(loaded)
     for setting in settings:
         name, sep, value = setting.partition('=')
