@@ -1,8 +1,9 @@
 // max_pool: P x P max pooling with stride P and no padding (hls4ml io_stream pooling).
 //   s_axis: pixels of an H x W x C image in raster order, lane c = bits [c*DW +: DW];
 //   m_axis: the (H/P) x (W/P) pooled pixels, same lanes. Rows and columns beyond the last
-//   full window are dropped. One row of partial maxima is kept (W/P pixels). The output is a
-//   skid buffer, so s_axis_tready is a register.
+//   full window are dropped. One row of partial maxima is kept (W/P pixels). Input and output
+//   are skid buffers: s_axis_tready is a register, and the producer's output logic (a FIFO's read
+//   port, in the network) ends at a register instead of running on into the comparators.
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none
@@ -34,9 +35,14 @@ reg [$clog2(W+1)-1:0] x = 0;
 reg [$clog2(P+1)-1:0] py = 0, px = 0;
 reg [$clog2(OW+1)-1:0] ox = 0;
 
-wire out_ready;
-assign s_axis_tready = out_ready;
-wire take = s_axis_tvalid && s_axis_tready;
+wire [C*DW-1:0] in_tdata;
+wire in_tvalid, out_ready;
+axis_register #(.WIDTH(C*DW)) in_reg (
+    .clk(clk), .rst(rst),
+    .s_axis_tdata(s_axis_tdata), .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready),
+    .m_axis_tdata(in_tdata), .m_axis_tvalid(in_tvalid), .m_axis_tready(out_ready)
+);
+wire take = in_tvalid && out_ready;
 // where the pixel at hand falls, as registers set when the one before is taken: each flag
 // selects among all C*DW bits, so no comparator may sit before it
 reg in_range = OW > 0 && OH > 0;  // x < OW*P && y < OH*P
@@ -57,7 +63,7 @@ genvar c;
 generate
     for (c = 0; c < C; c = c + 1) begin : g_lane
         // both candidates compared at once, the forwarding choice made after the comparators
-        wire [DW-1:0] a = s_axis_tdata[c*DW +: DW];
+        wire [DW-1:0] a = in_tdata[c*DW +: DW];
         wire [DW-1:0] w = written[c*DW +: DW];
         wire [DW-1:0] r = read_ahead[c*DW +: DW];
         wire beats_w = SIGNED ? $signed(a) > $signed(w) : a > w;
