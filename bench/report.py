@@ -70,7 +70,7 @@ class Evaluator:
 
     def fixed_point(self, folder):
         from hls.convert import convert
-        from hls.csim import run_csim
+        from hls.csim import compile_csim, run_csim
         from model.compress import size_report
         from model.quant import exact
         from model.store import load_model
@@ -82,7 +82,7 @@ class Evaluator:
             twin = exact(qmodel).predict(x, verbose=0, batch_size=500)
             started = time.time()
             graph = convert(qmodel, self.config, self.work / 'hls' / folder.name)
-            graph.compile()
+            compile_csim(graph)
             self.graphs[folder] = graph
             compiled = time.time()
             n = self.n_csim
@@ -95,22 +95,24 @@ class Evaluator:
         return self.cache[key]
 
 
-def csim_throughput(ev, folder):
+def csim_throughput(ev, folder, rounds=2):
     """Images/s of the C simulation of one design point, in one process and in one per core, on
-    the same images (the results must be equal)."""
+    the same images (the results must be equal): the best of `rounds` runs each, taken in turn,
+    since a shared machine's speed drifts over a run."""
     import os
 
     from hls.csim import run_csim
 
     x = ev.x[: ev.n_csim].astype(np.float64)
     rates = {}
-    for workers in (1, os.cpu_count()):
-        started = time.time()
-        logits = run_csim(ev.graphs[folder], x, workers)
-        rates[workers] = len(x) / (time.time() - started)
-        if not np.array_equal(logits, ev.fixed_point(folder)['csim_logits']):
-            raise AssertionError(f'csim with {workers} processes differs from the first run')
-    return dict(images=len(x), rates=rates)
+    for _ in range(rounds):
+        for workers in (1, os.cpu_count()):
+            started = time.time()
+            logits = run_csim(ev.graphs[folder], x, workers)
+            rates[workers] = max(rates.get(workers, 0), len(x) / (time.time() - started))
+            if not np.array_equal(logits, ev.fixed_point(folder)['csim_logits']):
+                raise AssertionError(f'csim with {workers} processes differs from the first run')
+    return dict(images=len(x), rates=rates, rounds=rounds)
 
 
 def compression_table(ev):
@@ -292,7 +294,7 @@ def markdown(compression, variants, hw, timings, throughput, agreement, files, n
         lines.append(f"| {r['layer']}{mark} | {r['fold']} | {mults} | {r['modeled']:,} | {simulated} | {busy} | {stalled} |")
     lines += ['', '## C simulation throughput', '',
               f"The default design point's compiled C simulation on the first {throughput['images']:,} test images, "
-              'the same images and logits each way:', '', '| processes | images/s |', '|---:|---:|']
+              f"the same images and logits each way (best of {throughput['rounds']} runs each, taken in turn):", '', '| processes | images/s |', '|---:|---:|']
     for workers, rate in throughput['rates'].items():
         lines.append(f'| {workers} | {rate:.0f} |')
     one, every = throughput['rates'][1], throughput['rates'][max(throughput['rates'])]
@@ -313,7 +315,7 @@ def markdown(compression, variants, hw, timings, throughput, agreement, files, n
 
 def main(argv=None):
     parser = cli.Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--images', type=cli.count, default=1000, help='test images per C simulation (default 1000)')
+    parser.add_argument('--images', type=cli.count, default=10000, help='test images per C simulation (default all 10,000)')
     parser.add_argument('--rtl-images', type=cli.count, default=10, help='test images through the RTL simulation')
     parser.add_argument('--out', default=str(ROOT / 'build' / 'bench'), help='report folder (replaced on success)')
     args = parser.parse_args(argv)

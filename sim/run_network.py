@@ -30,12 +30,12 @@ def prepare(qmodel, config, folding, x, out, log=step):
     from firmware.generate import build
     from firmware.synth import multiplier_budget
     from hls.convert import convert
-    from hls.csim import run_csim
+    from hls.csim import compile_csim, run_csim
 
     out.mkdir(parents=True, exist_ok=True)
     log(f'hls4ml: converting {qmodel.name} and compiling the C simulation')
     graph = convert(qmodel, config, out / 'hls')
-    graph.compile()
+    compile_csim(graph)
     csim = run_csim(graph, x)
     log('firmware: generating the RTL from the same graph')
     return csim, build(graph, folding, out / 'rtl', **multiplier_budget(config))

@@ -1,4 +1,5 @@
 """`make csim` end to end on the shipped default model, and its error paths."""
+import subprocess
 import zipfile
 
 import numpy as np
@@ -31,6 +32,28 @@ def test_shipped_model_is_bit_exact_with_the_generated_testbench(capsys, tmp_pat
     assert 'images differing (csim vs myproject_test.cpp, any bit): 0' in out
     top1 = {line.split()[1]: float(line.split()[-1]) for line in out.splitlines() if 'top-1' in line}
     assert top1['C'] == top1['quantized'] and top1['float'] > 0.85
+    # the project was written under a temporary name: its test bench still runs where it ended up
+    rerun = subprocess.run(['./csim_tb'], cwd=tmp_path / 'prj', capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+
+
+def test_ap_types_speed_up_keeps_the_volatile_overload(tmp_path):
+    header = tmp_path / 'firmware' / 'ap_types' / 'etc' / 'ap_private.h'
+    header.parent.mkdir(parents=True)
+    body = '  INLINE void clearUnusedBits(void) volatile\n  {\n    VAL = VAL;\n  }\n'
+    header.write_text(f'class A {{\n{body}}};\nclass B {{\n{body}}};\n')
+    csim.speed_up_ap_types(tmp_path)
+    text = header.read_text()
+    assert text.count('clearUnusedBits(void) volatile\n') == 2
+    assert text.count('clearUnusedBits(void)\n') == 2
+
+
+def test_ap_types_speed_up_refuses_a_changed_header(tmp_path):
+    header = tmp_path / 'firmware' / 'ap_types' / 'etc' / 'ap_private.h'
+    header.parent.mkdir(parents=True)
+    header.write_text('class A {};\n')
+    with pytest.raises(RuntimeError, match='ap_types changed'):
+        csim.speed_up_ap_types(tmp_path)
 
 
 def test_missing_model_file(capsys, tmp_path):
