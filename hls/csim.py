@@ -22,7 +22,8 @@ import numpy as np
 import cli
 from model.store import ModelFileError, atomic_dir
 
-TB_PRECISION_PATCH = ('std::ofstream fout(RESULTS_LOG);', 'std::ofstream fout(RESULTS_LOG); fout.precision(40);')
+# the test bench logs with the stream's default 6 digits; every bit needs more
+TB_PRECISION_PATCH = (re.escape('std::ofstream fout(RESULTS_LOG);'), 'std::ofstream fout(RESULTS_LOG); fout.precision(40);', 1)
 
 # ap_private::clearUnusedBits, called on every construction and assignment of an ap_fixed, is
 # volatile-qualified, so g++ keeps every intermediate of every multiply-accumulate in memory. A
@@ -30,16 +31,23 @@ TB_PRECISION_PATCH = ('std::ofstream fout(RESULTS_LOG);', 'std::ofstream fout(RE
 # simulation about 7x faster and changes no result (nothing in it is shared between threads or
 # mapped to hardware). Only the project's g++ copy of ap_types is touched: Vivado and Vitis HLS
 # compile with their own headers.
-CLEAR_UNUSED_BITS = re.compile(r'^  INLINE void clearUnusedBits\(void\) volatile\n(?:.*\n)*?  \}\n', re.MULTILINE)
+# (two of them: for widths up to 64 bits and for wider ones)
+CLEAR_UNUSED_BITS = (r'^  INLINE void clearUnusedBits\(void\) volatile\n(?:.*\n)*?  \}\n',
+                     lambda m: m[0].replace(') volatile\n', ')\n', 1) + '\n' + m[0], 2)  # fmt: skip
+
+
+def patch_generated(path, what, pattern, replace, count):
+    """Edit a file hls4ml wrote, stopping instead of guessing when it no longer has the `count`
+    places the edit expects."""
+    text = path.read_text()
+    found = len(re.findall(pattern, text, re.MULTILINE))
+    if found != count:
+        raise RuntimeError(f'{path}: {what} changed ({found} places to patch, expected {count})')
+    path.write_text(re.sub(pattern, replace, text, flags=re.MULTILINE))
 
 
 def speed_up_ap_types(project):
-    header = Path(project) / 'firmware' / 'ap_types' / 'etc' / 'ap_private.h'
-    text = header.read_text()
-    found = CLEAR_UNUSED_BITS.findall(text)
-    if len(found) != 2:  # one for widths up to 64 bits, one for wider
-        raise RuntimeError(f'{header}: ap_types changed ({len(found)} volatile clearUnusedBits, expected 2)')
-    header.write_text(CLEAR_UNUSED_BITS.sub(lambda m: m[0].replace(') volatile\n', ')\n', 1) + '\n' + m[0], text))
+    patch_generated(Path(project) / 'firmware' / 'ap_types' / 'etc' / 'ap_private.h', 'ap_types', *CLEAR_UNUSED_BITS)
 
 
 def write_project(graph):
@@ -132,12 +140,7 @@ def start_c_testbench(project, x, expected):
     """
     np.savetxt(project / 'tb_data' / 'tb_input_features.dat', x.reshape(len(x), -1), fmt='%.10g')
     np.savetxt(project / 'tb_data' / 'tb_output_predictions.dat', expected, fmt='%.17g')
-    source = project / 'myproject_test.cpp'
-    text = source.read_text()
-    # the test bench logs with the stream's default 6 digits; every bit needs more
-    if TB_PRECISION_PATCH[0] not in text:
-        raise RuntimeError(f'{source}: hls4ml test bench changed, cannot set the log precision')
-    source.write_text(text.replace(*TB_PRECISION_PATCH))
+    patch_generated(project / 'myproject_test.cpp', 'hls4ml test bench', *TB_PRECISION_PATCH)
     # weights relative to the project, where it runs: the project is written under a temporary name
     build = "g++ -O3 -std=c++17 -Ifirmware/ap_types '-DWEIGHTS_DIR=\"firmware/weights\"' myproject_test.cpp firmware/myproject.cpp -o csim_tb"
     log = open(project / 'csim_tb.log', 'w')
