@@ -14,6 +14,15 @@ from pathlib import Path
 PASS, FAILED, BAD_INPUT, TOOL_MISSING, INTERRUPTED = 0, 1, 2, 3, 130
 
 
+class InputError(ValueError):
+    """Input the user must mend (a file, a value, a name), said in one line: exit status 2.
+    Every module's own error for bad input derives from it, so `run` reports them all alike."""
+
+
+class ToolMissing(RuntimeError):
+    """A tool the command needs is not installed; the message says how to get it: exit status 3."""
+
+
 class Parser(argparse.ArgumentParser):
     """argparse with a bad argument reported in one line (no usage block), exit status 2."""
 
@@ -102,13 +111,20 @@ def _terminate(signum, frame):
 
 
 def run(main, argv=None):
-    """main(argv)'s exit status, with Ctrl-C and SIGTERM stopping every tool it started and
-    unwinding (the atomic folders remove their temporary copies), reported in one line: 130."""
+    """main(argv)'s exit status; bad input (InputError: 2) and a missing tool (ToolMissing: 3)
+    reported in one line, as are Ctrl-C and SIGTERM (130), which stop every tool it started and
+    unwind (the atomic folders remove their temporary copies)."""
     previous = {sig: signal.signal(sig, _terminate) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         return main(argv)
     except SystemExit as done:  # argparse's --help and errors
         return done.code
+    except InputError as err:
+        print(f'error: {err}', file=sys.stderr)
+        return BAD_INPUT
+    except ToolMissing as err:
+        print(f'error: {err}', file=sys.stderr)
+        return TOOL_MISSING
     except KeyboardInterrupt:
         print('\ninterrupted: earlier outputs are as they were', file=sys.stderr)
         return INTERRUPTED

@@ -329,8 +329,7 @@ def main(argv=None):
     folders = {f for _, f, _ in COMPRESSION} | {f for _, f in VARIANTS}
     missing = sorted(str(f) for f in folders if not (f / 'build.json').exists())
     if missing:
-        print(f'error: design points not trained: {missing}; run `make tables`', file=sys.stderr)
-        return 2
+        raise cli.InputError(f'design points not trained: {missing}; run `make tables`')
     config = load_config()
     images, labels = data.load('test')
     with atomic_dir(args.out) as out:

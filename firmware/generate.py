@@ -32,7 +32,7 @@ FIFO_MARGIN = 2  # beats beyond the computed lag: the clone's output register an
 BATCH_DEPTH = 16  # images in flight whose batch end (tlast) axis_batch holds; more only stall the input
 
 
-class GraphError(ValueError):
+class GraphError(cli.InputError):
     """The graph holds something this backend cannot build."""
 
 
@@ -678,25 +678,17 @@ def main(argv=None):
     parser.add_argument('--out', default=str(ROOT / 'build' / 'rtl'), help='output folder (replaced only on success)')
     args = parser.parse_args(argv)
 
-    from firmware.synth import BoardError, multiplier_budget
-    from hls.convert import ConfigError, convert, load_config
-    from model.store import ModelFileError, atomic_dir, load_quantized
+    from firmware.synth import multiplier_budget
+    from hls.convert import convert, load_config
+    from model.store import atomic_dir, load_quantized
 
-    try:
-        config = load_config(args.config, model=args.model)
-        qmodel = load_quantized(config['model'])
-        folding = load_folding(config['folding'])
-        budget = multiplier_budget(config)
-    except (ConfigError, ModelFileError, GraphError, BoardError) as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 2
-    try:
-        with atomic_dir(args.out) as out:
-            graph = convert(qmodel, config, out / 'hls')
-            manifest = build(graph, folding, out, args.out, **budget)
-    except GraphError as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 2
+    config = load_config(args.config, model=args.model)
+    qmodel = load_quantized(config['model'])
+    folding = load_folding(config['folding'])
+    budget = multiplier_budget(config)
+    with atomic_dir(args.out) as out:
+        graph = convert(qmodel, config, out / 'hls')
+        manifest = build(graph, folding, out, args.out, **budget)
     print('\n'.join(folding_lines(manifest)))
     print(f'RTL written to {args.out}: {len(manifest["layers"])} modules, {manifest["multipliers"]} multipliers, '
           f'about {manifest["estimated_interval_cycles"]} cycles per image')  # fmt: skip

@@ -1,6 +1,4 @@
 """Weight and bias ROM images of pointwise_conv, in $readmemh format."""
-import numpy as np
-
 from firmware.fixed import pack
 
 

@@ -26,7 +26,7 @@ import yaml
 
 import cli
 from firmware import vivado
-from firmware.generate import GraphError, build, folding_lines, load_folding
+from firmware.generate import build, folding_lines, load_folding
 from firmware.library import rtl_sources
 from model.store import atomic_dir
 
@@ -47,11 +47,7 @@ CELLS = {
 }  # fmt: skip
 
 
-class BoardError(ValueError):
-    pass
-
-
-class ToolMissing(RuntimeError):
+class BoardError(cli.InputError):
     pass
 
 
@@ -86,7 +82,7 @@ def run_yosys(folder):
     from tqdm import tqdm
 
     if not shutil.which('yosys'):
-        raise ToolMissing('yosys not found: apt-get install yosys (make setup does as root)')
+        raise cli.ToolMissing('yosys not found: apt-get install yosys (make setup does as root)')
     log = folder / 'yosys.log'
     process = subprocess.Popen(
         ['yosys', '-q', '-l', 'yosys.log', '-s', 'synth.ys'], cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -253,21 +249,10 @@ STEPS = [('generate', step_generate), ('yosys', step_yosys), ('report', step_rep
 
 
 def run_steps(steps, ctx):
-    """Each named step in order; the exit status of a failure (2 bad input, 3 a tool is missing),
-    or None when every step ran."""
-    from model.store import ModelFileError
-
-    try:
-        for name, step in steps:
-            print(f'[{time.strftime("%H:%M:%S")}] step {name}', flush=True)
-            step(ctx)
-    except (GraphError, ModelFileError, BoardError) as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 2
-    except ToolMissing as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 3
-    return None
+    """Each named step in order, its start time printed."""
+    for name, step in steps:
+        print(f'[{time.strftime("%H:%M:%S")}] step {name}', flush=True)
+        step(ctx)
 
 
 def main(argv=None):
@@ -278,18 +263,14 @@ def main(argv=None):
     parser.add_argument('--bitstream', action='store_true', help='also run Vivado (it must be on PATH)')
     args = parser.parse_args(argv)
 
-    from hls.convert import ConfigError, load_config
-    from model.store import ModelFileError, load_quantized
+    from hls.convert import load_config
+    from model.store import load_quantized
 
-    try:
-        board = load_board(args.board)
-        # a board that names a folding (one known to fit and route on it) overrides the config's
-        config = load_config(args.config, board=args.board, part=board['part'], folding=board.get('folding'))
-        load_folding(config['folding'])
-        load_quantized(config['model'])
-    except (BoardError, ConfigError, ModelFileError, GraphError) as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 2
+    board = load_board(args.board)
+    # a board that names a folding (one known to fit and route on it) overrides the config's
+    config = load_config(args.config, board=args.board, part=board['part'], folding=board.get('folding'))
+    load_folding(config['folding'])
+    load_quantized(config['model'])
     out_dir = Path(args.out or ROOT / 'build' / 'synth' / args.board)
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.time()
@@ -300,9 +281,7 @@ def main(argv=None):
         print(f'reports: {out_dir / "utilization.txt"}   wall time: {time.time() - started:.0f} s')
         return status
     ctx = dict(board=board, config=config, out=out_dir, bitstream=args.bitstream, say=print, missing_tool=False)
-    failed = run_steps(STEPS, ctx)
-    if failed:
-        return failed
+    run_steps(STEPS, ctx)
     print('\nvendor scripts:')
     for what, path in ctx['scripts'].items():
         print(f'  {what}: {path}')

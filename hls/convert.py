@@ -41,7 +41,7 @@ VALUES = {
 }
 
 
-class ConfigError(ValueError):
+class ConfigError(cli.InputError):
     pass
 
 

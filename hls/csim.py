@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 import cli
-from model.store import ModelFileError, atomic_dir
+from model.store import atomic_dir
 
 # the test bench logs with the stream's default 6 digits; every bit needs more
 TB_PRECISION_PATCH = (re.escape('std::ofstream fout(RESULTS_LOG);'), 'std::ofstream fout(RESULTS_LOG); fout.precision(40);', 1)
@@ -165,21 +165,17 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     started = time.time()
-    from hls.convert import ConfigError, check_types, convert, load_config
+    from hls.convert import check_types, convert, load_config
     from model import data
     from model.quant import exact
     from model.store import load_model, load_quantized
 
-    try:
-        config = load_config(*(() if args.config is None else (args.config,)), model=args.model, output_dir=args.output_dir)
-        qmodel = load_quantized(config['model'])
-        float_model = load_model(config['float_model'])
-        images, labels, _, what = data.test_set(config['data'])
-        images, labels = images[: args.images], labels[: args.images]
-        data.check_input_shape(qmodel, images)
-    except (ConfigError, ModelFileError, ValueError, data.DatasetError) as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 2
+    config = load_config(*(() if args.config is None else (args.config,)), model=args.model, output_dir=args.output_dir)
+    qmodel = load_quantized(config['model'])
+    float_model = load_model(config['float_model'])
+    images, labels, _, what = data.test_set(config['data'])
+    images, labels = images[: args.images], labels[: args.images]
+    data.check_input_shape(qmodel, images)
     x = data.to_input(images).astype(np.float64)
     n = len(x)
 

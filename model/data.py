@@ -9,13 +9,15 @@ from pathlib import Path
 
 import numpy as np
 
+import cli
+
 DATA_DIR = Path(os.environ.get('FASHION_MNIST_DIR', '/usr/share/datasets/fashion-mnist'))
 CLASSES = ('T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag',
            'Ankle boot')  # fmt: skip
 INPUT_SCALE = 256
 
 
-class DatasetError(RuntimeError):
+class DatasetError(cli.InputError):
     """A dataset that is missing or unreadable."""
 
 
@@ -56,7 +58,7 @@ def to_input(images):
     return x[..., None] if x.ndim == 3 else x
 
 
-class ImageFolderError(ValueError):
+class ImageFolderError(cli.InputError):
     pass
 
 
@@ -134,8 +136,8 @@ def test_set(source='fashion-mnist'):
 
 
 def check_input_shape(qmodel, images):
-    """ValueError unless the images (N, H, W[, C]) have the model's input shape."""
+    """DatasetError unless the images (N, H, W[, C]) have the model's input shape."""
     expected = tuple(qmodel.input_shape[1:])
     got = images.shape[1:] if images.ndim == 4 else images.shape[1:] + (1,)
     if got != expected:
-        raise ValueError(f'images have shape {got}, the model expects {expected}')
+        raise DatasetError(f'images have shape {got}, the model expects {expected}')

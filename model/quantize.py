@@ -27,7 +27,7 @@ PASS_THROUGH = ('MaxPooling2D', 'Dropout', 'ZeroPadding2D', 'Concatenate')
 SUPPORTED = ('InputLayer', 'Conv2D', 'ReLU', 'Activation', 'Add', 'GlobalAveragePooling2D', *PASS_THROUGH)
 
 
-class UnsupportedModel(ValueError):
+class UnsupportedModel(cli.InputError):
     pass
 
 
@@ -195,8 +195,6 @@ def calibrate(float_model, x, weight_bits, act_bits):
 
 def quantized_twin(float_model, formats):
     """The quantized model of `float_model`'s graph with its weights (copied by layer name)."""
-    import keras
-
     model = canonical(float_model)
 
     def make(layer, ins):
@@ -260,15 +258,7 @@ def main(argv=None):
     parser.add_argument('--lr', type=cli.positive, default=1e-3, help='initial QAT learning rate, decaying linearly to 0')
     parser.add_argument('--seed', type=cli.whole, default=1)
     args = parser.parse_args(argv)
-    from model import data
-    from model.squeezenet import DesignError
-    from model.store import ModelFileError
-
-    try:
-        quantize(args.model, args.out, args.data, args.bits, args.qat_epochs, args.lr, seed=args.seed)
-    except (UnsupportedModel, ModelFileError, DesignError, data.ImageFolderError, data.DatasetError) as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 2
+    quantize(args.model, args.out, args.data, args.bits, args.qat_epochs, args.lr, seed=args.seed)
     return 0
 
 

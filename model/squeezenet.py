@@ -12,6 +12,7 @@ over by name and every backend can map a layer back to the Keras layer it came f
 """
 import keras
 
+import cli
 from model.quant import QAdd, QConv2D, QGlobalAveragePooling2D
 
 SQUEEZENET_V1_0 = dict(
@@ -32,7 +33,7 @@ DEFAULT = dict(
 VARIANTS = ('vanilla', 'simple', 'complex')
 
 
-class DesignError(ValueError):
+class DesignError(cli.InputError):
     pass
 
 

@@ -5,8 +5,10 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+import cli
 
-class ModelFileError(RuntimeError):
+
+class ModelFileError(cli.InputError):
     pass
 
 
@@ -29,8 +31,6 @@ def load_model(path):
 
 def save_model(model, path):
     """Save weights and architecture only: an optimizer's state would triple the file."""
-    import keras
-
     bare = model.__class__.from_config(model.get_config())  # uncompiled: no optimizer to save
     bare.set_weights(model.get_weights())
     bare.save(path)

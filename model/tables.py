@@ -61,8 +61,7 @@ def main(argv=None):
     names = args.only or ['alexnet', *POINTS]
     unknown = set(names) - {'alexnet', *POINTS}
     if unknown:
-        print(f'error: unknown point(s) {sorted(unknown)}; known: alexnet, {", ".join(POINTS)}', file=sys.stderr)
-        return 2
+        raise cli.InputError(f'unknown point(s) {sorted(unknown)}; known: alexnet, {", ".join(POINTS)}')
     for name in names:
         started = time.time()
         print(f'=== {name}', flush=True)

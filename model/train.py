@@ -228,15 +228,11 @@ def main(argv=None):
     parser.add_argument('--train-images', type=cli.count, default=None, help='use only the first N training images')
     parser.add_argument('--seed', type=cli.whole, default=1)
     args = parser.parse_args(argv)
-    try:
-        build = read_design(args.design, args.set + ([f'bypass={args.bypass}'] if args.bypass else []))
-        train(
-            args.out, build, args.epochs, args.qat_epochs, args.bits, args.lr, args.batch_size,
-            args.prune, args.float_model, args.train_images, args.seed, args.data,
-        )  # fmt: skip
-    except (DesignError, data.ImageFolderError, data.DatasetError) as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 2
+    build = read_design(args.design, args.set + ([f'bypass={args.bypass}'] if args.bypass else []))
+    train(
+        args.out, build, args.epochs, args.qat_epochs, args.bits, args.lr, args.batch_size,
+        args.prune, args.float_model, args.train_images, args.seed, args.data,
+    )  # fmt: skip
     return 0
 
 

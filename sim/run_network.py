@@ -119,24 +119,20 @@ def main(argv=None):
     args = parser.parse_args(argv)
     started = time.time()
 
-    from firmware.generate import GraphError, load_folding
-    from hls.convert import ConfigError, load_config
+    from firmware.generate import load_folding
+    from hls.convert import load_config
     from hls.csim import describe_float_vs_fixed
     from model import data
-    from model.store import ModelFileError, atomic_dir, load_model, load_quantized
+    from model.store import atomic_dir, load_model, load_quantized
 
-    try:
-        sim = runner.simulator(args.sim)
-        config = load_config(args.config, model=args.model)
-        qmodel = load_quantized(config['model'])
-        float_model = load_model(config['float_model'])
-        folding = load_folding(config['folding'])
-        images, labels, _, what = data.test_set(config['data'])
-        images, labels = images[: args.images], labels[: args.images]
-        data.check_input_shape(qmodel, images)
-    except (ConfigError, ModelFileError, GraphError, ValueError, runner.SimulatorMissing, data.DatasetError) as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 2
+    sim = runner.simulator(args.sim)
+    config = load_config(args.config, model=args.model)
+    qmodel = load_quantized(config['model'])
+    float_model = load_model(config['float_model'])
+    folding = load_folding(config['folding'])
+    images, labels, _, what = data.test_set(config['data'])
+    images, labels = images[: args.images], labels[: args.images]
+    data.check_input_shape(qmodel, images)
     x = data.to_input(images).astype(np.float64)
     floating = float_model.predict(x.astype(np.float32), verbose=0, batch_size=500)
     with atomic_dir(args.out) as work:  # a failed or interrupted run leaves the last one's folder

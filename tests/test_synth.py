@@ -4,6 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import cli
 from firmware import synth, vivado
 from firmware.board import pynq_driver
 from firmware.fixed import pack, unpack
@@ -24,7 +25,7 @@ def test_board_table_has_pynq_z2_and_the_hls4ml_boards():
 
 
 def test_unknown_board_lists_the_boards_and_writes_nothing(tmp_path, capsys):
-    assert synth.main(['--board', 'nosuchboard', '--out', str(tmp_path / 'out')]) == 2
+    assert cli.run(synth.main, ['--board', 'nosuchboard', '--out', str(tmp_path / 'out')]) == 2
     err = capsys.readouterr().err
     assert "unknown board 'nosuchboard'" in err and 'pynq-z2' in err and 'zcu102' in err
     assert not (tmp_path / 'out').exists()

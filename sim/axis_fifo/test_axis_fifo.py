@@ -1,5 +1,4 @@
 """axis_fifo: every beat out once, in order, whatever the idle and backpressure."""
-import os
 import random
 from pathlib import Path
 
