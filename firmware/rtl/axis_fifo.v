@@ -1,5 +1,6 @@
 // axis_fifo: first-word-fall-through stream FIFO of DEPTH beats of WIDTH bits.
 //   s_axis_* in, m_axis_* out (tdata/tvalid/tready); full when DEPTH beats are held.
+//   s_axis_tready and m_axis_tvalid are registers (a consumer's enables start at a flip-flop).
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none
@@ -23,12 +24,14 @@ localparam AW = DEPTH > 1 ? $clog2(DEPTH) : 1;
 reg [WIDTH-1:0] mem [0:DEPTH-1];
 reg [AW-1:0] wr_ptr = 0, rd_ptr = 0;
 reg [AW:0] count = 0;
+reg not_full = 1, not_empty = 0;  // count != DEPTH, count != 0
 
 wire push = s_axis_tvalid && s_axis_tready;
 wire pop = m_axis_tvalid && m_axis_tready;
+wire [AW:0] count_next = count + push - pop;
 
-assign s_axis_tready = count != DEPTH;
-assign m_axis_tvalid = count != 0;
+assign s_axis_tready = not_full;
+assign m_axis_tvalid = not_empty;
 assign m_axis_tdata = mem[rd_ptr];
 
 always @(posedge clk) begin
@@ -39,10 +42,14 @@ always @(posedge clk) begin
         wr_ptr <= 0;
         rd_ptr <= 0;
         count <= 0;
+        not_full <= 1;
+        not_empty <= 0;
     end else begin
         if (push) wr_ptr <= wr_ptr == DEPTH-1 ? 0 : wr_ptr + 1;
         if (pop) rd_ptr <= rd_ptr == DEPTH-1 ? 0 : rd_ptr + 1;
-        count <= count + push - pop;
+        count <= count_next;
+        not_full <= count_next != DEPTH;
+        not_empty <= count_next != 0;
     end
 end
 

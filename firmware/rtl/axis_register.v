@@ -25,16 +25,13 @@ reg skid_tvalid = 0;
 // ready next cycle unless the skid register will hold a beat then
 wire ready_next = m_axis_tready || (!skid_tvalid && (!m_axis_tvalid || !s_axis_tvalid));
 
+// The data registers (hundreds of bits after a window) load whenever their content may be
+// replaced, so that their enables are one register (skid) or one gate of m_axis_tready (output),
+// not the handshake: the skid is empty whenever s_axis_tready is high, and an output register
+// that is not valid holds nothing.
 always @(posedge clk) begin
-    if (s_axis_tready) begin
-        if (m_axis_tready || !m_axis_tvalid) begin
-            m_axis_tdata <= s_axis_tdata;
-        end else begin
-            skid_tdata <= s_axis_tdata;
-        end
-    end else if (m_axis_tready) begin
-        m_axis_tdata <= skid_tdata;
-    end
+    if (s_axis_tready) skid_tdata <= s_axis_tdata;
+    if (m_axis_tready || !m_axis_tvalid) m_axis_tdata <= s_axis_tready ? s_axis_tdata : skid_tdata;
     if (rst) begin
         s_axis_tready <= 0;
         m_axis_tvalid <= 0;

@@ -37,7 +37,8 @@ wire win_tvalid, win_tready;
 
 sliding_window #(
     .H(H), .W(W), .C(C_IN), .DW(IN_W), .K(K), .S(S),
-    .PAD_T(PAD_T), .PAD_L(PAD_L), .PAD_B(PAD_B), .PAD_R(PAD_R)
+    .PAD_T(PAD_T), .PAD_L(PAD_L), .PAD_B(PAD_B), .PAD_R(PAD_R),
+    .OUT_REG(0)  // pointwise_conv's s_axis_tready comes from its registers
 ) window (
     .clk(clk), .rst(rst),
     .s_axis_tdata(s_axis_tdata), .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready),

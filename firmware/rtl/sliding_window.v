@@ -16,8 +16,11 @@
 //   an output row, and reads wait three cycles after a row change); so is whether a pixel may be
 //   taken (the cycle after a row of pixels it waits); reads are never stalled:
 //   one is issued only with room for its column in a 4-deep FIFO (a credit counter), so a
-//   stalled output never holds a read while the input overwrites its row. The output is a
-//   skid buffer.
+//   stalled output never holds a read while the input overwrites its row.
+//   OUT_REG 1: the output is a skid buffer, so m_axis_tready enters only registers. OUT_REG 0:
+//   the output is the window register itself and m_axis_tready enters its shift enable; for a
+//   consumer whose tready comes from its own registers (conv2d's pointwise_conv), where the
+//   skid buffer would only add two more window-wide registers (K*K*C*DW bits each) to place.
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none
@@ -32,7 +35,8 @@ module sliding_window #(
     parameter PAD_T = 1,
     parameter PAD_L = 1,
     parameter PAD_B = 1,
-    parameter PAD_R = 1
+    parameter PAD_R = 1,
+    parameter OUT_REG = 1
 ) (
     input  wire                clk,
     input  wire                rst,
@@ -255,13 +259,21 @@ generate
     end
 endgenerate
 
-axis_register #(
-    .WIDTH(K*K*PW)
-) out_reg (
-    .clk(clk), .rst(rst),
-    .s_axis_tdata(win), .s_axis_tvalid(win_valid), .s_axis_tready(out_ready),
-    .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready)
-);
+generate
+    if (OUT_REG) begin : g_out_reg
+        axis_register #(
+            .WIDTH(K*K*PW)
+        ) out_reg (
+            .clk(clk), .rst(rst),
+            .s_axis_tdata(win), .s_axis_tvalid(win_valid), .s_axis_tready(out_ready),
+            .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready)
+        );
+    end else begin : g_out_window
+        assign m_axis_tdata = win;
+        assign m_axis_tvalid = win_valid;
+        assign out_ready = m_axis_tready;
+    end
+endgenerate
 
 endmodule
 

@@ -48,6 +48,7 @@ CASES = {
 }
 
 
+@pytest.mark.parametrize('out_reg', [1, 0])
 @pytest.mark.parametrize('case', CASES)
-def test_sliding_window(sim, case):
-    runner.run('sliding_window', 'test_sliding_window', Path(__file__).parent, CASES[case], sim=sim)
+def test_sliding_window(sim, case, out_reg):
+    runner.run('sliding_window', 'test_sliding_window', Path(__file__).parent, dict(CASES[case], OUT_REG=out_reg), sim=sim)
