@@ -6,7 +6,7 @@ from pathlib import Path
 import cocotb
 import pytest
 from cocotb.triggers import RisingEdge
-from sim.axis_tb import TB
+from sim.axis_tb import TB, check_pass_through
 
 from sim import runner
 
@@ -14,13 +14,7 @@ from sim import runner
 @cocotb.test(timeout_time=5, timeout_unit="ms")
 @cocotb.parametrize(idle=[False, True], backpressure=[False, True])
 async def run_stream(dut, idle, backpressure):
-    tb = TB(dut)
-    await tb.reset()
-    tb.pauses(idle, backpressure)
-    beats = [random.getrandbits(len(dut.s_axis_tdata)) for _ in range(300)]
-    cocotb.start_soon(tb.send(beats))
-    assert await tb.recv(len(beats)) == beats
-    await tb.idle()
+    await check_pass_through(dut, idle, backpressure, 300)
 
 
 @cocotb.test(timeout_time=1, timeout_unit="ms")
