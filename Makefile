@@ -5,55 +5,57 @@ PY := $(VENV)/bin/python
 READY := $(VENV)/.ready
 IMAGES ?=
 CONFIG ?= hls/config.yaml
-BOARD ?= pynq-z2
+BOARD ?=
+# make ends every failed target with its own status 2; this line says the command's status
+# (docs/errors.md: 1 check failed, 2 bad input, 3 tool missing, 4 tool failed), which a script
+# gets by running the command itself (the line `make -n TARGET` prints)
+STATUS = || { s=$$?; echo "make $@: exit status $$s (docs/errors.md)" >&2; exit $$s; }
 # CI runs the slow end-to-end cases too; the local loop skips them
 PYTEST_SELECT ?= $(if $(CI),,-m "not slow")
-
-export PYTHONPATH := $(CURDIR)
 
 .PHONY: help setup csim sim synth timing bitstream board-run train quantize tables bench test test-all clean
 
 help:  ## list the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
-	@echo "  variables: IMAGES=N (first N test images), CONFIG=path (design point), SIM=verilator|icarus, BOARD=pynq-z2|zcu102|alveo-u50|..."
+	@echo "  variables: IMAGES=N (first N test images), CONFIG=path (design point), SIM=verilator|icarus, BOARD=pynq-z2|zcu102|ulx3s|... (default: the CONFIG's board)"
 	@echo "             CLOCK_MHZ=N (make timing: the whole network's target), MODULES_ONLY=1 (make timing: layer modules only)"
 	@echo "             DATA=folder of class subfolders, DESIGN=design.yaml, OUT=model folder, EPOCHS=N (make train); MODEL=float .keras (make quantize)"
 
 setup: $(READY)  ## create .venv with the pinned packages and install the dataset
 
-$(READY): requirements.txt tools/bootstrap.sh
+$(READY): requirements.txt pyproject.toml tools/bootstrap.sh
 	@sh tools/bootstrap.sh $(PYTHON) $(VENV)
 	@touch $@
 
 csim: $(READY)  ## convert the shipped model with hls4ml, compile, run the C simulation bit-exact
-	$(PY) -m hls.csim --config $(CONFIG) $(if $(IMAGES),--images $(IMAGES))
+	$(PY) -m hls.csim --config "$(CONFIG)" $(if $(IMAGES),--images $(IMAGES)) $(STATUS)
 
 sim: $(READY)  ## generate the RTL from the same graph and simulate it (cocotb) bit-exact vs csim
-	$(PY) -m sim.run_network --config $(CONFIG) --images $(or $(IMAGES),100) $(if $(SIM),--sim $(SIM))
+	$(PY) -m sim.run_network --config "$(CONFIG)" --images $(or $(IMAGES),100) $(if $(SIM),--sim $(SIM)) $(STATUS)
 
 synth: $(READY)  ## open synthesis (Yosys) for BOARD, utilization and fit, vendor projects
-	$(PY) -m firmware.synth --board $(BOARD) --config $(CONFIG)
+	$(PY) -m firmware.synth $(if $(BOARD),--board $(BOARD)) --config "$(CONFIG)" $(STATUS)
 
 timing: $(READY)  ## open place and route (nextpnr-ecp5, LFE5U-85F-6): post-route Fmax per module and network
-	$(PY) -m firmware.timing --config $(CONFIG) $(if $(CLOCK_MHZ),--clock-mhz $(CLOCK_MHZ)) $(if $(MODULES_ONLY),--modules-only)
+	$(PY) -m firmware.timing --config "$(CONFIG)" $(if $(CLOCK_MHZ),--clock-mhz $(CLOCK_MHZ)) $(if $(MODULES_ONLY),--modules-only) $(STATUS)
 
 board-run: $(READY)  ## program an ECP5 board (BOARD=ulx3s) and classify test images on it (PORT=/dev/ttyUSB0)
-	$(PY) -m firmware.board.run --board $(or $(BOARD),ulx3s) --config $(CONFIG) $(if $(PORT),--port $(PORT)) $(if $(IMAGES),--images $(IMAGES))
+	$(PY) -m firmware.board.run --board $(or $(BOARD),ulx3s) --config "$(CONFIG)" $(if $(PORT),--port "$(PORT)") $(if $(IMAGES),--images $(IMAGES)) $(STATUS)
 
 bitstream: $(READY)  ## synth, then the Vivado bitstream (needs vivado on PATH)
-	$(PY) -m firmware.synth --board $(BOARD) --config $(CONFIG) --bitstream
+	$(PY) -m firmware.synth $(if $(BOARD),--board $(BOARD)) --config "$(CONFIG)" --bitstream $(STATUS)
 
 train: $(READY)  ## train float then 8-bit QAT: the shipped default into model/default, or DATA=images DESIGN=file.yaml OUT=model/mine
-	$(PY) -m model.train --out $(or $(OUT),model/default) $(if $(DATA),--data $(DATA)) $(if $(DESIGN),--design $(DESIGN)) $(if $(EPOCHS),--epochs $(EPOCHS))
+	$(PY) -m model.train $(if $(OUT),--out "$(OUT)") $(if $(DATA),--data "$(DATA)") $(if $(DESIGN),--design "$(DESIGN)") $(if $(EPOCHS),--epochs $(EPOCHS)) $(STATUS)
 
 quantize: $(READY)  ## calibrate and QAT a float Keras model: MODEL=my.keras OUT=model/mine [DATA=images]
-	$(PY) -m model.quantize --model $(MODEL) --out $(OUT) $(if $(DATA),--data $(DATA))
+	$(PY) -m model.quantize --model "$(MODEL)" --out "$(OUT)" $(if $(DATA),--data "$(DATA)") $(STATUS)
 
 tables: $(READY)  ## retrain every design point of the compression and variants tables (~35 min)
-	$(PY) -m model.tables
+	$(PY) -m model.tables $(STATUS)
 
 bench: $(READY)  ## report: the compression and variants tables, RTL and synthesis figures, plots
-	$(PY) -m bench.report $(if $(IMAGES),--images $(IMAGES))
+	$(PY) -m bench.report $(if $(IMAGES),--images $(IMAGES)) $(STATUS)
 
 test: $(READY)  ## run the tests (the slow end-to-end ones too when CI is set)
 	$(PY) -m pytest $(PYTEST_SELECT)

@@ -9,7 +9,6 @@ for bit, so the table's fixed-point accuracies are the hardware's. For the defau
 simulation (cycles per image, multiplier activity) and open synthesis (resources per layer).
 Writes report.md, results.json and PNG plots into --out.
 """
-import argparse
 import json
 import shutil
 import sys
@@ -20,9 +19,8 @@ import numpy as np
 
 import cli
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / 'model' / 'results'
-DEFAULT = ROOT / 'model' / 'default'
+RESULTS = cli.ROOT / 'model' / 'results'
+DEFAULT = cli.ROOT / 'model' / 'default'
 # (row label, folder, fixed point?) of the compression table, smallest change first
 COMPRESSION = [
     ('AlexNet-style, float32', RESULTS / 'alexnet', False),
@@ -143,9 +141,10 @@ def variants_table(ev):
 
 def hardware(config, work, images):
     """RTL simulation and open synthesis of the default design."""
-    from firmware import synth
-    from firmware.generate import load_folding
-    from firmware.timing import clock_lines
+    from cli import steps
+    from firmware import xilinx
+    from firmware.boards import load_board
+    from firmware.evidence import clock_lines
     from model import data
     from model.store import load_model
     from sim import runner
@@ -153,7 +152,7 @@ def hardware(config, work, images):
 
     x = data.to_input(images).astype(np.float64)
     sim = runner.simulator()
-    r = simulate(load_model(config['model']), config, load_folding(config['folding']), x, work / 'rtl_sim', sim, log=step)
+    r = simulate(load_model(config['model']), config, x, work / 'rtl_sim', sim, log=step)
     interval, latency = timing(r['arrivals'])
     manifest = r['manifest']
     # a conv's multipliers work `mac_cycles` (its schedule) of every measured interval
@@ -163,20 +162,17 @@ def hardware(config, work, images):
     overall = sum(busy[n] * mults[n] for n in busy) / sum(mults.values())
 
     step('yosys: open synthesis of the default design')
-    board = synth.load_board(config['board'])
-    ctx = dict(board=board, config=config, out=work / 'synth', bitstream=False, say=lambda m: None)
-    ctx['out'].mkdir(parents=True, exist_ok=True)
-    started = time.time()
-    for name, fn in synth.STEPS[:3]:  # generate, yosys, report
-        fn(ctx)
-    synth_s = time.time() - started
-    util = json.loads((ctx['out'] / 'utilization.json').read_text())
+    board = load_board(config['board'])
+    ctx = xilinx.Context(board, config, work / 'synth', say=lambda m: None)
+    ctx.out.mkdir(parents=True, exist_ok=True)
+    synth_s = sum(steps.run_steps(xilinx.STEPS, ctx, stop='report', say=lambda m: None).values())
+    util = json.loads((ctx.out / 'utilization.json').read_text())
     differ = int(np.sum(np.any(r['rtl'] != r['csim'], axis=1)))
     return dict(
         interval=interval, latency=latency, clock_lines=clock_lines(manifest, work / 'rtl_sim' / 'rtl', 1000 / config['clock_period_ns'], interval, config['board']), rtl_images=len(x), rtl_differ=differ,
         rtl_cycles_per_s=r['cycles'] / r['seconds'], rtl_seconds=r['seconds'], simulator=sim, busy=busy,
         busy_overall=overall, multipliers=manifest['multipliers'], lut_multipliers=manifest['lut_multipliers'], layers=layers,
-        modeled=manifest['estimated_interval_cycles'], folding=str(config['folding'] if config['folding'] == 'auto' else Path(config['folding']).relative_to(ROOT)),
+        modeled=manifest['estimated_interval_cycles'], folding=str(config['folding'] if config['folding'] == 'auto' else Path(config['folding']).relative_to(cli.ROOT)),
         utilization=util, synth_s=synth_s, board=board,
     )  # fmt: skip
 
@@ -314,10 +310,10 @@ def markdown(compression, variants, hw, timings, throughput, agreement, files, n
 
 
 def main(argv=None):
-    parser = cli.Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = cli.Parser(description=__doc__)
     parser.add_argument('--images', type=cli.count, default=10000, help='test images per C simulation (default all 10,000)')
     parser.add_argument('--rtl-images', type=cli.count, default=10, help='test images through the RTL simulation')
-    parser.add_argument('--out', default=str(ROOT / 'build' / 'bench'), help='report folder (replaced on success)')
+    parser.add_argument('--out', default=str(cli.ROOT / 'build' / 'bench'), help='report folder (replaced on success)')
     args = parser.parse_args(argv)
     started = time.time()
 

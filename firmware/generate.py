@@ -1,18 +1,19 @@
 """The RTL backend: hls4ml ModelGraph -> streaming Verilog top, weight ROMs and a manifest.
 
-    python -m firmware.generate [--config hls/config.yaml] [--out build/rtl]
+    python -m firmware.generate [--config hls/config.yaml] [--out build/rtl]   # the RTL alone
+    python -m firmware.generate --list-passes          # the passes; --stop-after PASS prints the nodes
 
 It reads what the C++ backend reads (layer types and shapes, per-layer precisions, weights) and
-re-derives none of it. Passes over the graph:
-  1. layers -> nodes: one RTL module instance per hls4ml layer (MODULES: one definition per
-     module in firmware/rtl, its layers, ports, cycle model and beat dependencies);
-  2. fuse: ZeroPadding2D into the convolution after it, a ReLU Activation into its convolution;
-  3. fold: PE/SIMD per convolution, from a folding file or chosen for the multiplier budget;
-  4. buffer: a FIFO on the short branch of every fork, as deep as the branches' lag in beats,
-     and after every module that emits in bursts (a pool: a row at a time), as deep as a burst;
-then the top (AXI4-Stream in and out) is written with a ROM file per convolution.
+re-derives none of it. The layers become nodes, one RTL module instance per hls4ml layer
+(MODULES: one definition per module in firmware/rtl, named after its file: its layers, ports,
+cycle model and beat dependencies), then the passes (PASSES) run over them:
+  fuse          ZeroPadding2D into the convolution after it, a ReLU Activation into its convolution;
+  fold          PE/SIMD per convolution, from a folding file or chosen for the multiplier budget;
+  insert_fifos  a FIFO on the short branch of every fork, as deep as the branches' lag in beats,
+                and after every module that emits in bursts (a pool: a row at a time);
+then the top (AXI4-Stream in and out) is written with a ROM file per convolution, the manifest
+and the folding chosen (folding.yaml: name it in a design point to pin the design).
 """
-import argparse
 import json
 import math
 import re
@@ -23,9 +24,9 @@ from pathlib import Path
 import numpy as np
 
 import cli
+from firmware.boards import load_board, multiplier_budget
 from firmware.rom import bias_words, weight_words, write_mem
 
-ROOT = Path(__file__).resolve().parent.parent
 TOP = 'squeezenet_top'
 PADS = ('PAD_T', 'PAD_L', 'PAD_B', 'PAD_R')
 FIFO_MARGIN = 2  # beats beyond the computed lag: the clone's output register and one in flight
@@ -323,7 +324,9 @@ def consumers(nodes, tensor):
     return [n for n in nodes if tensor in n.inputs]
 
 
-def fuse(tensors, nodes):
+def fuse(tensors, nodes, options):
+    """Each ZeroPadding2D into the convolution after it, each ReLU into its convolution; a 1x1
+    convolution without a window becomes a pointwise_conv."""
     for pad in [n for n in nodes if n.module == 'zero_padding']:
         users = consumers(nodes, pad.outputs[0])
         if len(users) != 1 or users[0].module != 'conv2d':
@@ -359,7 +362,10 @@ def producer(nodes, tensor):
 
 def load_folding(path):
     """{'default': {pe, simd}, layer: {pe, simd}}: outputs and inputs per cycle of each conv.
-    'auto' is the empty folding: every layer chosen for the multiplier budget (see fold)."""
+    'auto' is the empty folding: every layer chosen for the multiplier budget (see fold); a
+    mapping is a folding already read (a caller's own)."""
+    if isinstance(path, dict):
+        return path
     if str(path) == 'auto':
         return {}
     folding = cli.read_mapping(path, GraphError, 'folding', 'layer names (or default) to {pe, simd}')
@@ -376,13 +382,14 @@ def divisors(n):
     return [d for d in range(1, n + 1) if n % d == 0]
 
 
-def fold(nodes, tensors, folding, budget=None, lut_budget=0):
-    """PE and SIMD of every convolution. A layer named in `folding` gets its entry (reduced to
+def fold(tensors, nodes, options):
+    """PE and SIMD of every convolution; `options`: folding, budget, lut_budget. A layer named in `folding` gets its entry (reduced to
     the largest divisor of the layer's outputs (PE) and fan-in (SIMD)); so does every other layer
     when `folding` has a 'default' entry. Without one, the other layers are chosen together
     (choose_folding) for the shortest interval within `budget` (DSP) + `lut_budget` multipliers,
     less those of the named layers. Multipliers beyond `budget` are built in LUTs (LUT_MULS),
     up to `lut_budget`, in the layers with the fewest multipliers first."""
+    folding, budget, lut_budget = options['folding'], options['budget'], options['lut_budget']
     convs = [n for n in nodes if n.weights is not None]
     unknown = set(folding) - {'default'} - {n.name for n in convs}
     if unknown:
@@ -459,7 +466,7 @@ def consumed(nodes, tensor, k, source):
     return max(consumed(nodes, t, MODULES[node.module].last_input(node, k), source) for t in node.inputs)
 
 
-def buffer(tensors, nodes):
+def insert_fifos(tensors, nodes, options):
     """Give each fork's short branch a FIFO holding the beats the long branch takes ahead of it,
     and each bursty module's output one holding its burst (so its consumer never waits on it)."""
     depth = {}
@@ -486,6 +493,24 @@ def buffer(tensors, nodes):
         fifo = Node(fifo_out, 'axis_fifo', [tensor], [fifo_out], dict(WIDTH=tensors[tensor].bits, DEPTH=beats + FIFO_MARGIN))
         nodes.insert(nodes.index(producer(nodes, tensor)) + 1, fifo)
     return nodes
+
+
+# the passes over the nodes, in order: each pass(tensors, nodes, options) -> nodes
+PASSES = [('fuse', fuse), ('fold', fold), ('insert_fifos', insert_fifos)]
+
+
+def run_passes(graph, folding, budget=None, lut_budget=0, stop_after=None):
+    """(tensors, nodes) of the graph after its passes, up to `stop_after` (a pass name)."""
+    names = [name for name, _ in PASSES]
+    if stop_after is not None and stop_after not in names:
+        raise GraphError(f'no pass {stop_after!r}; the passes are: {", ".join(names)}')
+    tensors, nodes = read_graph(graph)
+    options = dict(folding=folding, budget=budget, lut_budget=lut_budget)
+    for name, run in PASSES:
+        nodes = run(tensors, nodes, options)
+        if name == stop_after:
+            break
+    return tensors, nodes
 
 
 # -- the top ------------------------------------------------------------------------------------
@@ -605,8 +630,7 @@ def build(graph, folding, out_dir, final_dir=None, budget=None, lut_budget=0):
     """Nodes of the graph after every pass, written as the top, ROMs and manifest.json into
     out_dir; the top names its ROM files as they will be in final_dir (default out_dir).
     `budget`, `lut_budget`: the DSP and LUT multipliers folding may use (see fold)."""
-    tensors, nodes = read_graph(graph)
-    nodes = buffer(tensors, fold(fuse(tensors, nodes), tensors, folding, budget, lut_budget))
+    tensors, nodes = run_passes(graph, folding, budget, lut_budget)
     image = tensors[graph.inputs[0]]
     logits = tensors[graph.outputs[0]]
     out_dir = Path(out_dir)
@@ -650,6 +674,9 @@ def build(graph, folding, out_dir, final_dir=None, budget=None, lut_budget=0):
     ]
     write_top(out_dir / f'{TOP}.v', tensors, nodes, image, logits, doc)
     (out_dir / 'manifest.json').write_text(json.dumps(manifest, indent=1) + '\n')
+    chosen = {n.name: {'pe': n.params['PE'], 'simd': n.params['SIMD']} for n in nodes if n.weights is not None}
+    (out_dir / 'folding.yaml').write_text('# The folding of this design (generated; `folding: <this file>` in a design point pins it).\n'
+                                          + ''.join(f'{name}: {{pe: {f["pe"]}, simd: {f["simd"]}}}\n' for name, f in chosen.items()))  # fmt: skip
     return manifest
 
 
@@ -671,24 +698,42 @@ def folding_lines(manifest):
     return lines
 
 
-def main(argv=None):
-    parser = cli.Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--config', default=str(ROOT / 'hls' / 'config.yaml'), help='design point')
-    parser.add_argument('--model', default=None, help='quantized .keras model (default: the config\'s)')
-    parser.add_argument('--out', default=str(ROOT / 'build' / 'rtl'), help='output folder (replaced only on success)')
-    args = parser.parse_args(argv)
+def generate_rtl(graph, config, board, folder):
+    """The RTL of `graph` for `board` into `folder` (replaced only on success): the board's own
+    folding when it names one (one known to fit and route there), else the design point's, within
+    the board's multiplier budget; the manifest. Every flow generates its RTL here."""
+    from model.store import atomic_dir
 
-    from firmware.synth import multiplier_budget
+    with atomic_dir(folder) as rtl:
+        return build(graph, load_folding(board.get('folding') or config['folding']), rtl, folder, **multiplier_budget(board, config))
+
+
+def main(argv=None):
+    parser = cli.Parser(description=__doc__)
+    parser.add_argument('--config', default=str(cli.ROOT / 'hls' / 'config.yaml'), help='design point')
+    parser.add_argument('--model', default=None, help='quantized .keras model (default: the config\'s)')
+    parser.add_argument('--out', default=str(cli.ROOT / 'build' / 'rtl'), help='output folder (replaced only on success)')
+    parser.add_argument('--list-passes', action='store_true', help='list the passes over the graph and exit')
+    parser.add_argument('--stop-after', default=None, metavar='PASS', help='print the nodes after this pass (as JSON) instead of writing the RTL')
+    args = parser.parse_args(argv)
+    if args.list_passes:
+        print('\n'.join(f'{name}: {run.__doc__.splitlines()[0]}' for name, run in PASSES))
+        return 0
+
     from hls.convert import convert, load_config
-    from model.store import atomic_dir, load_quantized
+    from model.store import load_quantized
 
     config = load_config(args.config, model=args.model)
     qmodel = load_quantized(config['model'])
-    folding = load_folding(config['folding'])
-    budget = multiplier_budget(config)
-    with atomic_dir(args.out) as out:
-        graph = convert(qmodel, config, out / 'hls')
-        manifest = build(graph, folding, out, args.out, **budget)
+    load_folding(config['folding'])
+    out = Path(args.out)
+    graph = convert(qmodel, config, out.parent / f'{out.name}-hls')
+    board = load_board(config['board'])
+    if args.stop_after:
+        _, nodes = run_passes(graph, load_folding(board.get('folding') or config['folding']), **multiplier_budget(board, config), stop_after=args.stop_after)
+        print(json.dumps([dict(name=n.name, module=n.module, inputs=n.inputs, outputs=n.outputs, params=n.params) for n in nodes], indent=1))
+        return 0
+    manifest = generate_rtl(graph, config, board, out)
     print('\n'.join(folding_lines(manifest)))
     print(f'RTL written to {args.out}: {len(manifest["layers"])} modules, {manifest["multipliers"]} multipliers, '
           f'about {manifest["estimated_interval_cycles"]} cycles per image')  # fmt: skip

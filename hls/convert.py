@@ -7,15 +7,13 @@ and the output cast happens where the quantized layer casts: on the ReLU when th
 else on the conv itself.
 """
 import warnings
-from pathlib import Path
 
 import cli
-from model.quant import Fixed, QAdd, QConv2D, QGlobalAveragePooling2D, accum_format
-from model.train import INPUT_FORMAT
+from firmware.boards import BoardError, load_board
+from model.quant import INPUT_FORMAT, Fixed, QAdd, QConv2D, QGlobalAveragePooling2D, accum_format
 
-ROOT = Path(__file__).resolve().parent.parent
 CONFIG_KEYS = {
-    'model', 'float_model', 'board', 'part', 'clock_period_ns', 'backend', 'io_type', 'strategy',
+    'model', 'float_model', 'board', 'clock_period_ns', 'backend', 'io_type', 'strategy',
     'reuse_factor', 'output_dir', 'folding', 'lut_multipliers', 'data',
 }  # fmt: skip
 # key: the value a config without it gets; data: the evaluation images (fashion-mnist, or the
@@ -28,7 +26,6 @@ VALUES = {
     'model': (lambda v: isinstance(v, str) and v != '', 'a .keras file path'),
     'float_model': (lambda v: isinstance(v, str) and v != '', 'a .keras file path'),
     'board': (lambda v: isinstance(v, str) and v != '', 'a board name of firmware/boards.yaml'),
-    'part': (lambda v: isinstance(v, str) and v != '', 'a part name (e.g. xc7z020clg400-1)'),
     'clock_period_ns': (lambda v: type(v) in (int, float) and 0 < v < 1000, 'a number of nanoseconds > 0 (10 is 100 MHz)'),
     'backend': (lambda v: v in ('Vivado', 'Vitis', 'VivadoAccelerator'), 'Vivado, Vitis or VivadoAccelerator'),
     'io_type': (lambda v: v == 'io_stream', 'io_stream (the Fire dataflow)'),
@@ -45,10 +42,14 @@ class ConfigError(cli.InputError):
     pass
 
 
-def load_config(path=ROOT / 'hls' / 'config.yaml', **overrides):
-    """The design point: the YAML file, then overrides; unknown keys are an error."""
+def load_config(path=cli.ROOT / 'hls' / 'config.yaml', **overrides):
+    """The design point: the YAML file, then overrides; unknown keys are an error. Its `part` is
+    the board's (a config that names another part is refused: one design point, one part)."""
     config = cli.read_mapping(path, ConfigError, 'config', 'keys to values')
     config = {**OPTIONAL_KEYS, **config, **{k: v for k, v in overrides.items() if v is not None}}
+    part = config.pop('part', None)
+    if overrides.get('board') is not None:  # a board given over the file's brings its own part
+        part = None
     unknown = sorted(set(config) - CONFIG_KEYS)
     if unknown:
         raise ConfigError(f'{path}: unknown config key(s) {unknown}; known keys: {sorted(CONFIG_KEYS)}')
@@ -58,9 +59,16 @@ def load_config(path=ROOT / 'hls' / 'config.yaml', **overrides):
     for key, (ok, allowed) in VALUES.items():
         if not ok(config[key]):
             raise ConfigError(f'{path}: {key} must be {allowed}, got {config[key]!r}')
+    try:
+        board = load_board(config['board'])
+    except BoardError as err:
+        raise ConfigError(f'{path}: board: {err}') from None
+    if part is not None and part != board['part']:
+        raise ConfigError(f'{path}: part {part!r} is not the part of board {board["name"]} ({board["part"]}); drop `part:`, the board names it')
+    config['part'] = board['part']
     for key in ('model', 'float_model', 'output_dir', 'folding', 'data'):
         if config[key] not in ('auto', 'fashion-mnist'):  # auto: chosen for the board (firmware.generate.fold)
-            config[key] = ROOT / config[key]
+            config[key] = cli.ROOT / config[key]
     return config
 
 

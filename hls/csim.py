@@ -7,7 +7,6 @@ g++, runs it on the test images, and also builds and runs the generated C test b
 (myproject_test.cpp) as a vendor csim would. Exit status 1 when any image differs in any bit
 between the quantized Keras model and either C simulation.
 """
-import argparse
 import ctypes
 import multiprocessing
 import os
@@ -42,7 +41,7 @@ def patch_generated(path, what, pattern, replace, count):
     text = path.read_text()
     found = len(re.findall(pattern, text, re.MULTILINE))
     if found != count:
-        raise RuntimeError(f'{path}: {what} changed ({found} places to patch, expected {count})')
+        raise cli.ToolFailed(f'{path}: {what} changed ({found} places to patch, expected {count})')
     path.write_text(re.sub(pattern, replace, text, flags=re.MULTILINE))
 
 
@@ -100,22 +99,27 @@ def _run_chunk(x):
 
 def run_csim(graph, x, workers=None):
     """Logits (images, classes) of the compiled C simulation of `graph` on float images x: the
-    images split across `workers` processes (default: one per core), each loading the library."""
+    images split across `workers` processes (default: one per core), each loading the library.
+    Always in worker processes: an assert in hls4ml's C++ (an abort) ends the run at once with
+    cli.ToolFailed, never takes this process down with it or leaves the run waiting."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     from tqdm import tqdm
 
     workers = workers or os.cpu_count()
     library = (graph._top_function_lib._name, graph.config.get_project_name() + '_double', graph.get_output_variables()[0].size())
     chunks = [np.asarray(x[i : i + CHUNK], np.float64) for i in range(0, len(x), CHUNK)]
-    if workers == 1:
-        _load_library(*library)
-        results = [_run_chunk(c) for c in tqdm(chunks, desc='csim', unit='chunk', leave=False)]
-    else:
-        # spawn: the children load only numpy and the library, not the parent's TensorFlow threads
-        pool = multiprocessing.get_context('spawn').Pool(workers, _load_library, library)
-        try:
-            results = list(tqdm(pool.imap(_run_chunk, chunks), total=len(chunks), desc=f'csim ({workers} processes)', unit='chunk', leave=False))
-        finally:
-            pool.terminate()
+    # spawn: the children load only numpy and the library, not the parent's TensorFlow threads
+    context = multiprocessing.get_context('spawn')
+    pool = ProcessPoolExecutor(min(workers, max(1, len(chunks))), context, initializer=_load_library, initargs=library)
+    try:
+        futures = [pool.submit(_run_chunk, chunk) for chunk in chunks]
+        results = [f.result() for f in tqdm(futures, desc=f'csim ({workers} processes)', unit='chunk', leave=False)]
+    except BrokenProcessPool:
+        raise cli.ToolFailed(f'C simulation: a worker process died (an assert or abort inside the compiled hls4ml design {library[0]})') from None
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
     return np.concatenate(results) if results else np.zeros((0, library[2]))
 
 
@@ -148,14 +152,14 @@ def start_c_testbench(project, x, expected):
 
     def finish():
         if process.wait() != 0:
-            raise RuntimeError(f'C test bench failed, see {project / "csim_tb.log"}')
+            raise cli.ToolFailed(f'C test bench (g++ myproject_test.cpp, then csim_tb) failed; see {project / "csim_tb.log"}')
         return np.loadtxt(project / 'tb_data' / 'csim_results.log', ndmin=2)
 
     return finish
 
 
 def main(argv=None):
-    parser = cli.Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = cli.Parser(description=__doc__)
     parser.add_argument('--config', default=None, help='design point (default hls/config.yaml)')
     parser.add_argument('--model', default=None, help='quantized .keras model (default: the config\'s)')
     parser.add_argument('--output-dir', default=None, help='hls4ml project folder (default: the config\'s)')
@@ -173,9 +177,10 @@ def main(argv=None):
     config = load_config(*(() if args.config is None else (args.config,)), model=args.model, output_dir=args.output_dir)
     qmodel = load_quantized(config['model'])
     float_model = load_model(config['float_model'])
-    images, labels, _, what = data.test_set(config['data'])
+    images, labels, classes, what = data.test_set(config['data'])
     images, labels = images[: args.images], labels[: args.images]
     data.check_input_shape(qmodel, images)
+    data.check_classes(qmodel, classes, what)
     x = data.to_input(images).astype(np.float64)
     n = len(x)
 

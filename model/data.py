@@ -80,9 +80,14 @@ def read_image_folder(root, input_shape):
         raise ImageFolderError(f'the design takes {channels} channels; images can be grayscale (1) or RGB (3)')
     classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith('.'))
     files = {c: sorted(f for f in (root / c).iterdir() if f.suffix.lower() in IMAGE_SUFFIXES) for c in classes}
-    classes = [c for c in classes if files[c]]
-    if not classes:
+    if not any(files.values()):
         raise ImageFolderError(f'{root}: no class subfolders with PNG or JPEG images in it')
+    empty = [c for c in classes if not files[c]]
+    if empty:
+        raise ImageFolderError(f'{root}: class folder(s) {empty} have no PNG or JPEG images (remove them, or add images)')
+    nested = [d for c in classes for d in sorted((root / c).iterdir()) if d.is_dir() and not d.name.startswith('.')]
+    if nested:
+        raise ImageFolderError(f'{nested[0]}: a folder inside a class folder is not read; put each class\'s images directly in its folder')
     if len(classes) < 2:
         raise ImageFolderError(f'{root}: only one class ({classes[0]!r}); a classifier needs two or more subfolders')
     few = [c for c in classes if len(files[c]) < 2]
@@ -141,3 +146,11 @@ def check_input_shape(qmodel, images):
     got = images.shape[1:] if images.ndim == 4 else images.shape[1:] + (1,)
     if got != expected:
         raise DatasetError(f'images have shape {got}, the model expects {expected}')
+
+
+def check_classes(model, classes, what):
+    """DatasetError unless the model has one output per class of the evaluation images."""
+    outputs = model.output_shape[-1]
+    if outputs != len(classes):
+        raise DatasetError(f'the model has {outputs} outputs, but the {what} have {len(classes)} classes: '
+                           'give the design point of the model (CONFIG=<model folder>/config.yaml)')

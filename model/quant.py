@@ -84,6 +84,9 @@ def floor_divide(x, n):
     return ops.where((q + 1) * n <= x, q + 1, q)
 
 
+INPUT_FORMAT = Fixed(8, 0, signed=False)  # pixels p as p / 256 (model.data.INPUT_SCALE)
+
+
 def integer_bits_for(max_abs, signed=True):
     """Integer bits (sign included) whose range holds max_abs; never below zero."""
     magnitude = math.ceil(math.log2(max_abs)) if max_abs > 0 else 0

@@ -12,7 +12,6 @@ from their largest magnitude, activations from a high percentile on training ima
 (QConv2D, QAdd, QGlobalAveragePooling2D from model.quant, the float weights copied by layer name),
 then QAT fine-tuning with a linearly decaying learning rate.
 """
-import argparse
 import math
 import sys
 
@@ -25,6 +24,18 @@ ACTIVATION_PERCENTILE = 99.99
 # layers kept as they are: the output has the input's values (or a subset, or zeros around them)
 PASS_THROUGH = ('MaxPooling2D', 'Dropout', 'ZeroPadding2D', 'Concatenate')
 SUPPORTED = ('InputLayer', 'Conv2D', 'ReLU', 'Activation', 'Add', 'GlobalAveragePooling2D', *PASS_THROUGH)
+
+
+# what to do instead, for layers users often bring
+HINTS = {
+    'Softmax': ' (drop it: the chain outputs logits, and argmax or softmax is the host\'s)',
+    'Dense': ' (a 1x1 Conv2D followed by GlobalAveragePooling2D computes a classifier the chain takes)',
+    'Flatten': ' (a 1x1 Conv2D followed by GlobalAveragePooling2D computes a classifier the chain takes)',
+    'BatchNormalization': ' (fold it into the Conv2D before it)',
+    'QConv2D': ' (the model is already quantized: give its float model)',
+    'QAdd': ' (the model is already quantized: give its float model)',
+    'QGlobalAveragePooling2D': ' (the model is already quantized: give its float model)',
+}
 
 
 class UnsupportedModel(cli.InputError):
@@ -67,7 +78,12 @@ def check_supported(model):
         kind = layer.__class__.__name__
         where = f'layer {layer.name!r} ({kind})'
         if kind not in SUPPORTED:
-            raise UnsupportedModel(f'{where} is not supported; supported layers: {", ".join(SUPPORTED[1:])}')
+            raise UnsupportedModel(f'{where} is not supported{HINTS.get(kind, "")}; supported layers: {", ".join(SUPPORTED[1:])}')
+        if kind == 'MaxPooling2D':
+            config = layer.get_config()
+            if tuple(config['pool_size']) != tuple(config['strides']) or config['padding'] != 'valid':
+                raise UnsupportedModel(f"{where}: pool {tuple(config['pool_size'])} with strides {tuple(config['strides'])} and padding "
+                                       f"{config['padding']!r}: hls4ml's io_stream pooling needs pool size == strides and no padding")
         if kind == 'Conv2D':
             config = layer.get_config()
             if _conv_activation(layer) is None:
@@ -222,7 +238,7 @@ def quantize(model_path, out, data_dir=None, bits=8, qat_epochs=2, lr=1e-3, batc
 
     from model import data
     from model.store import atomic_dir, load_model
-    from model.train import accuracy, append_log, fit, load_data, write_model_folder
+    from model.training import accuracy, append_log, fit, load_data, write_model_folder
 
     float_model = load_model(model_path)
     check_supported(float_model)
@@ -249,7 +265,7 @@ def quantize(model_path, out, data_dir=None, bits=8, qat_epochs=2, lr=1e-3, batc
 
 
 def main(argv=None):
-    parser = cli.Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = cli.Parser(description=__doc__)
     parser.add_argument('--model', required=True, help='float Keras model (.keras)')
     parser.add_argument('--out', required=True, help='output folder (replaced only on success)')
     parser.add_argument('--data', default=None, help='folder of class subfolders of images (default: Fashion-MNIST)')

@@ -7,18 +7,15 @@ and 4 bits; magnitude pruning with retraining, then QAT to 8 and 6 bits; and an 
 baseline. Variants table: SqueezeNet with simple and complex bypass, trained like the default
 (vanilla, model/default, made by `make train`). Each point goes to model/results/<name>/.
 """
-import argparse
 import json
 import sys
 import time
-from pathlib import Path
 
 import cli
 from model.squeezenet import DEFAULT
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / 'model' / 'results'
-DEFAULT_FLOAT = ROOT / 'model' / 'default' / 'float.keras'
+RESULTS = cli.ROOT / 'model' / 'results'
+DEFAULT_FLOAT = cli.ROOT / 'model' / 'default' / 'float.keras'
 PRUNE = 0.5  # fraction of each kernel removed
 
 POINTS = {
@@ -38,7 +35,7 @@ def train_alexnet(out, epochs=ALEXNET_EPOCHS):
     from model import data
     from model.alexnet import alexnet
     from model.store import atomic_dir, save_model
-    from model.train import accuracy, append_log, fit
+    from model.training import accuracy, append_log, fit
 
     keras.utils.set_random_seed(1)
     (images, labels), (test_images, test_labels) = data.load('train'), data.load('test')
@@ -53,7 +50,7 @@ def train_alexnet(out, epochs=ALEXNET_EPOCHS):
 
 
 def main(argv=None):
-    parser = cli.Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = cli.Parser(description=__doc__)
     parser.add_argument('--only', nargs='*', default=None, help=f'points to train: {", ".join(["alexnet", *POINTS])}')
     args = parser.parse_args(argv)
     from model.train import train

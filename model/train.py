@@ -13,115 +13,20 @@ from the model's graph (model.quantize); QAT fine-tuning, again with a linear de
 Writes, atomically: float.keras, quantized.keras, build.json, train_log.csv, train_log.txt,
 config.yaml (the design point `CONFIG=... make csim / sim / synth` take), heldout.npz (folder data).
 """
-import argparse
 import json
-import math
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
 
 import yaml
 
 import cli
 from model import data
-from model.quant import Fixed
-from model.quantize import calibrate, quantized_twin
+from model.quantize import calibrate, check_supported, quantized_twin
 from model.squeezenet import DEFAULT, DesignError, check_design, squeezenet
-from model.store import atomic_dir, save_model
-
-ROOT = Path(__file__).resolve().parent.parent
-INPUT_FORMAT = Fixed(8, 0, signed=False)  # p / 256, see model.data
-
-
-def linear_decay(lr, steps):
-    import keras
-
-    return keras.optimizers.schedules.PolynomialDecay(lr, steps, end_learning_rate=0.0, power=1.0)
-
-
-def fit(model, x, y, epochs, lr, batch_size, validation, callbacks=()):
-    """Adam with a learning rate falling linearly to zero over the run; Keras progress bars."""
-    import keras
-
-    steps = epochs * math.ceil(len(x) / batch_size)
-    model.compile(
-        optimizer=keras.optimizers.Adam(linear_decay(lr, steps)),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=['accuracy'],
-    )
-    return model.fit(
-        x, y, batch_size=batch_size, epochs=epochs, validation_data=validation, callbacks=list(callbacks),
-        verbose=1 if sys.stdout.isatty() else 2,  # progress bars on a terminal, a line per epoch in logs
-    ).history
-
-
-def append_log(path, phase, history):
-    """One CSV row per epoch: phase (float or qat), epoch, then Keras's metrics."""
-    keys = sorted(history)
-    lines = [] if path.exists() else [','.join(['phase', 'epoch', *keys])]
-    for epoch in range(len(history[keys[0]])):
-        lines.append(','.join([phase, str(epoch + 1), *(f'{history[k][epoch]:.6g}' for k in keys)]))
-    with open(path, 'a') as f:
-        f.write('\n'.join(lines) + '\n')
-
-
-def accuracy(model, x, y):
-    logits = model.predict(x, verbose=0, batch_size=500)
-    return float(np.mean(np.argmax(logits, axis=1) == y))
-
-
-def load_data(data_dir, input_shape, seed):
-    """Training and evaluation images (uint8) for a design's input: Fashion-MNIST's own split, or
-    an image folder's, held out once with the seed. Raises before anything is written."""
-    if data_dir is None:
-        (images, labels), (test_images, test_labels) = data.load('train'), data.load('test')
-        if tuple(input_shape) != (28, 28, 1):
-            raise DesignError(f'Fashion-MNIST images are 28x28x1; the design takes {tuple(input_shape)} (use --data for other images)')
-        return dict(train=(images, labels), test=(test_images, test_labels), classes=list(data.CLASSES), heldout=None)
-    images, labels, classes, names = data.read_image_folder(data_dir, input_shape)
-    train_idx, held = data.split(labels, seed)
-    heldout = dict(images=images[held], labels=labels[held], classes=np.array(classes), files=np.array(names)[held])
-    return dict(train=(images[train_idx], labels[train_idx]), test=(images[held], labels[held]), classes=classes, heldout=heldout)
-
-
-def design_point(folder, out, data_source):
-    """The config.yaml of a trained model folder: hls/config.yaml with this model, its data and
-    its own output folder (paths relative to the repository when inside it)."""
-    def rel(path):
-        path = Path(path).resolve()
-        return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
-
-    out = Path(out)
-    values = dict(
-        model=rel(out / 'quantized.keras'), float_model=rel(out / 'float.keras'),
-        output_dir=rel(ROOT / 'build' / out.resolve().name / 'hls'), data=data_source,
-    )  # fmt: skip
-    lines = []
-    for line in (ROOT / 'hls' / 'config.yaml').read_text().splitlines():
-        key = line.split(':', 1)[0]
-        if key in values:
-            comment = line[line.index('#'):] if '#' in line else ''
-            line = f'{key}: {values.pop(key)}'.ljust(30) + comment
-        lines.append(line.rstrip())
-    lines += [f'{key}: {value}' for key, value in values.items()]
-    (folder / 'config.yaml').write_text('\n'.join(lines) + '\n')
-
-
-def write_model_folder(tmp, out, float_model, qmodel, summary, dataset):
-    """Everything a later step reads, into the temporary folder that becomes `out`."""
-    save_model(float_model, tmp / 'float.keras')
-    save_model(qmodel, tmp / 'quantized.keras')
-    (tmp / 'build.json').write_text(json.dumps(summary, indent=2) + '\n')
-    if dataset['heldout'] is None:
-        source = 'fashion-mnist'
-    else:
-        np.savez_compressed(tmp / 'heldout.npz', **dataset['heldout'])
-        source = str(Path(out) / 'heldout.npz')
-        path = Path(source).resolve()
-        source = str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
-    design_point(tmp, out, source)
+from model.store import atomic_dir
+from model.training import accuracy, append_log, fit, load_data, write_model_folder
 
 
 def train(out, build=DEFAULT, epochs=20, qat_epochs=5, bits=8, lr=1e-2, batch_size=128, prune=0.0,
@@ -141,6 +46,8 @@ def train(out, build=DEFAULT, epochs=20, qat_epochs=5, bits=8, lr=1e-2, batch_si
     if float_model is not None:
         build = json.loads((Path(float_model).parent / 'build.json').read_text())['build']
     check_design(build)
+    if float_model is None:
+        check_supported(squeezenet(**build))  # before any training: what the chain cannot build
     dataset = load_data(data_dir, build['input_shape'], seed)
     if len(dataset['classes']) != build['num_classes']:
         build = dict(build, num_classes=len(dataset['classes']))
@@ -212,8 +119,8 @@ def read_design(path, settings):
 
 
 def main(argv=None):
-    parser = cli.Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--out', default='model/default', help='output folder (replaced only on success)')
+    parser = cli.Parser(description=__doc__)
+    parser.add_argument('--out', default=None, help='output folder, replaced only on success (default: the shipped model/default, only when it is retrained as shipped)')
     parser.add_argument('--data', default=None, help='folder of class subfolders of PNG/JPEG images (default: Fashion-MNIST)')
     parser.add_argument('--design', default=None, help='YAML file of builder arguments (see model/design.yaml)')
     parser.add_argument('--set', action='append', default=[], metavar='NAME=VALUE', help='one builder argument (repeatable)')
@@ -228,6 +135,10 @@ def main(argv=None):
     parser.add_argument('--train-images', type=cli.count, default=None, help='use only the first N training images')
     parser.add_argument('--seed', type=cli.whole, default=1)
     args = parser.parse_args(argv)
+    if args.out is None:
+        if args.data or args.design or args.set or args.bypass or args.float_model:
+            raise DesignError('give an output folder (make train ... OUT=model/mine): model/default is the shipped model, retrained only as shipped')
+        args.out = str(cli.ROOT / 'model' / 'default')
     build = read_design(args.design, args.set + ([f'bypass={args.bypass}'] if args.bypass else []))
     train(
         args.out, build, args.epochs, args.qat_epochs, args.bits, args.lr, args.batch_size,

@@ -7,7 +7,6 @@ same graph (firmware.generate), streams the images through it with cocotb (rando
 on the input and backpressure on the output after the first, timed, images) and compares every
 logit bit for bit with the C simulation. Exit status 1 when any image differs.
 """
-import argparse
 import json
 import sys
 import time
@@ -18,17 +17,16 @@ import numpy as np
 import cli
 from sim import runner
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def step(message):
     print(f'[{time.strftime("%H:%M:%S")}] {message}', flush=True)
 
 
-def prepare(qmodel, config, folding, x, out, log=step):
+def prepare(qmodel, config, x, out, log=step):
     """The C simulation of x and the RTL of the same graph (in out/rtl): (csim logits, manifest)."""
-    from firmware.generate import build
-    from firmware.synth import multiplier_budget
+    from firmware.boards import load_board
+    from firmware.generate import generate_rtl
     from hls.convert import convert
     from hls.csim import compile_csim, run_csim
 
@@ -38,10 +36,10 @@ def prepare(qmodel, config, folding, x, out, log=step):
     compile_csim(graph)
     csim = run_csim(graph, x)
     log('firmware: generating the RTL from the same graph')
-    return csim, build(graph, folding, out / 'rtl', **multiplier_budget(config))
+    return csim, generate_rtl(graph, config, load_board(config['board']), out / 'rtl')
 
 
-def simulate(qmodel, config, folding, x, out, sim, log=step, cycle_limit=None):
+def simulate(qmodel, config, x, out, sim, log=step, cycle_limit=None):
     """csim and RTL simulation of x (float images) through the quantized model's graph.
 
     Returns dict(csim, rtl: logits (images, classes) as floats; arrivals: cycle of each timed
@@ -51,7 +49,7 @@ def simulate(qmodel, config, folding, x, out, sim, log=step, cycle_limit=None):
     from firmware.fixed import pack, unpack
 
     out = Path(out)
-    csim, manifest = prepare(qmodel, config, folding, x, out, log)
+    csim, manifest = prepare(qmodel, config, x, out, log)
     stream_in, stream_out = manifest['input'], manifest['output']
     pixels = (x * 2.0 ** stream_in['frac']).astype(np.int64).reshape(len(x), -1, stream_in['shape'][-1])
     (out / 'images.json').write_text(json.dumps([[pack(px, stream_in['lane_bits']) for px in image] for image in pixels]))
@@ -62,7 +60,7 @@ def simulate(qmodel, config, folding, x, out, sim, log=step, cycle_limit=None):
     result_file = out / 'result.json'
     result_file.unlink(missing_ok=True)
     runner.run(
-        manifest['top'], 'test_network', ROOT / 'sim' / 'network', build_dir=out / sim, sim=sim,
+        manifest['top'], 'test_network', cli.ROOT / 'sim' / 'network', build_dir=out / sim, sim=sim,
         sources=[out / 'rtl' / f'{manifest["top"]}.v'],
         env={'NETWORK_IMAGES': str(out / 'images.json'), 'NETWORK_RESULT': str(result_file), 'NETWORK_CYCLE_LIMIT': str(cycle_limit or 0),
              'NETWORK_PROBES': json.dumps([[layer['name'], layer['output'], layer['output_beats']] for layer in manifest['layers']])},
@@ -110,15 +108,16 @@ def timing(arrivals):
 
 
 def main(argv=None):
-    parser = cli.Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--config', default=str(ROOT / 'hls' / 'config.yaml'), help='design point')
+    parser = cli.Parser(description=__doc__)
+    parser.add_argument('--config', default=str(cli.ROOT / 'hls' / 'config.yaml'), help='design point')
     parser.add_argument('--model', default=None, help='quantized .keras model (default: the config\'s)')
     parser.add_argument('--images', type=cli.count, default=100, help='first N test images (default 100)')
     parser.add_argument('--sim', default=None, help='verilator (default) or icarus; also from SIM')
-    parser.add_argument('--out', default=str(ROOT / 'build' / 'sim' / 'network'), help='work folder')
+    parser.add_argument('--out', default=str(cli.ROOT / 'build' / 'sim' / 'network'), help='work folder')
     args = parser.parse_args(argv)
     started = time.time()
 
+    from firmware import evidence
     from firmware.generate import load_folding
     from hls.convert import load_config
     from hls.csim import describe_float_vs_fixed
@@ -129,14 +128,15 @@ def main(argv=None):
     config = load_config(args.config, model=args.model)
     qmodel = load_quantized(config['model'])
     float_model = load_model(config['float_model'])
-    folding = load_folding(config['folding'])
-    images, labels, _, what = data.test_set(config['data'])
+    load_folding(config['folding'])
+    images, labels, classes, what = data.test_set(config['data'])
     images, labels = images[: args.images], labels[: args.images]
     data.check_input_shape(qmodel, images)
+    data.check_classes(qmodel, classes, what)
     x = data.to_input(images).astype(np.float64)
     floating = float_model.predict(x.astype(np.float32), verbose=0, batch_size=500)
     with atomic_dir(args.out) as work:  # a failed or interrupted run leaves the last one's folder
-        r = simulate(qmodel, config, folding, x, work, sim)
+        r = simulate(qmodel, config, x, work, sim)
 
     differ = int(np.sum(np.any(r['rtl'] != r['csim'], axis=1)))
     interval, latency = timing(r['arrivals'])
@@ -148,10 +148,8 @@ def main(argv=None):
     print(f'  images differing (RTL vs csim, any bit): {differ}')
     print(describe_float_vs_fixed(floating, r['rtl']))
     if interval:
-        from firmware.timing import clock_lines
-
         print(f'  cycles per image: {interval} (interval, back to back), latency {latency} cycles')
-        for line in clock_lines(manifest, Path(args.out) / 'rtl', 1000 / config['clock_period_ns'], interval, config['board']):
+        for line in evidence.clock_lines(manifest, Path(args.out) / 'rtl', 1000 / config['clock_period_ns'], interval, config['board']):
             print(f'  {line}')
     print(f'  folding ({config["folding"] if config["folding"] == "auto" else Path(config["folding"]).name}); per layer, cycles per image'
           ' modeled and simulated (back to back), multipliers busy, output stalled by its consumer:')  # fmt: skip

@@ -11,7 +11,6 @@ from pathlib import Path
 import cli
 from firmware.library import rtl_sources
 
-ROOT = Path(__file__).resolve().parent.parent
 SIMULATORS = ('verilator', 'icarus')
 # width changes are deliberate (sign and zero extension by context); the rest of -Wall stays on
 VERILATOR_ARGS = ['-Wno-fatal', '-Wno-WIDTHEXPAND', '-Wno-WIDTHTRUNC', '-Wno-PROCASSINIT', '-Wno-UNUSEDSIGNAL']
@@ -51,7 +50,7 @@ def run(toplevel, test_module, test_dir, parameters=None, build_dir=None, sim=No
     sim = simulator(sim)
     parameters = {k: verilog_value(v) for k, v in (parameters or {}).items()}
     tag = '-'.join(f'{k}{v}' for k, v in sorted(parameters.items()) if not isinstance(v, str)) or 'default'
-    build_dir = Path(build_dir or ROOT / 'build' / 'sim' / toplevel / f'{sim}-{tag}')
+    build_dir = Path(build_dir or cli.ROOT / 'build' / 'sim' / toplevel / f'{sim}-{tag}')
     runner = get_runner(sim)
     try:
         runner.build(
@@ -69,10 +68,10 @@ def run(toplevel, test_module, test_dir, parameters=None, build_dir=None, sim=No
         tail = log.read_text(errors='replace').splitlines()[-25:] if log.exists() else []
         raise RuntimeError(f'{sim} could not build {toplevel} ({err}); the end of its log:\n' + '\n'.join(tail)) from err
     results = build_dir / 'results.xml'
-    # cocotb hands the simulator this process's sys.path as PYTHONPATH
-    for path in (str(ROOT), str(test_dir)):
-        if path not in sys.path:
-            sys.path.insert(0, path)
+    # cocotb hands the simulator this process's sys.path as PYTHONPATH: the bench's own folder
+    # (the project's packages are installed in the environment)
+    if str(test_dir) not in sys.path:
+        sys.path.insert(0, str(test_dir))
     try:
         runner.test(
             hdl_toplevel=toplevel,

@@ -1,11 +1,6 @@
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-import model  # noqa: E402,F401  quiets TensorFlow's start-up (model/__init__.py)
+import model  # noqa: F401  quiets TensorFlow's start-up (model/__init__.py)
 
 
 @pytest.fixture(scope='session')

@@ -5,7 +5,6 @@ config files, folding files, model files, dataset files; image folders are in te
 """
 import gzip
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,8 +18,7 @@ from hls import csim
 from model import data, quantize, tables, train
 from sim import run_network
 
-ROOT = Path(__file__).resolve().parent.parent
-CONFIG = (ROOT / 'hls' / 'config.yaml').read_text()
+CONFIG = (cli.ROOT / 'hls' / 'config.yaml').read_text()
 
 
 def check(capsys, tmp_path, main, argv, message):
@@ -73,7 +71,7 @@ OUT = {csim: '--output-dir', run_network: '--out', synth: '--out', timing: '--ou
 
 @pytest.mark.parametrize('main, argv, message', COMMAND_LINE, ids=[f'{m.__name__.split(".")[-1]} {" ".join(a)}' for m, a, _ in COMMAND_LINE])
 def test_command_line_values(capsys, tmp_path, monkeypatch, main, argv, message):
-    monkeypatch.chdir(ROOT)
+    monkeypatch.chdir(cli.ROOT)
     out = [OUT[main], str(tmp_path / 'out')] if main in OUT else []
     check(capsys, tmp_path, main.main, [*argv, *out], message)
 
@@ -91,7 +89,8 @@ CONFIGS = [
     ('model: model/default/quantized.keras', 'model: model/default/float.keras', 'a float model; this step needs the quantized one'),
     ('model: model/default/quantized.keras', 'model: [1, 2]', 'model must be a .keras file path, got [1, 2]'),
     ('output_dir: build/hls', 'output_dir: build/hls\nfold_factor: 4', "unknown config key(s) ['fold_factor']"),
-    ('part: xc7z020clg400-1', '', "missing config key(s) ['part']"),
+    ('board: pynq-z2', 'board: pynq-z2\npart: xczu9eg-ffvb1156-2-e', "is not the part of board pynq-z2 (xc7z020clg400-1); drop `part:`"),
+    ('board: pynq-z2', 'board: nosuchboard', "board: unknown board 'nosuchboard'; known boards: pynq-z2"),
     ('board: pynq-z2', 'board: pynq-z2\ndata: nosuch/heldout.npz', 'held-out images not found'),
     ('board: pynq-z2', 'board: [pynq', 'not valid YAML'),
     (None, '- a list\n- of things', 'expected a mapping of keys to values'),
@@ -104,8 +103,6 @@ def readers(new):
         return [csim, run_network]  # the images; synthesis and timing read none
     if new.startswith('folding'):
         return [run_network, generate, synth, timing]  # csim builds no RTL
-    if not new:
-        return [csim, run_network, generate, timing]  # synthesis takes the part from its board
     return [csim, run_network, generate, synth, timing]
 
 
@@ -115,7 +112,7 @@ CONFIG_CASES = [(main, *row) for row in CONFIGS for main in readers(row[1])]
 @pytest.mark.parametrize('main, old, new, message', CONFIG_CASES,
                          ids=[f'{m.__name__.split(".")[-1]} {c[1].split(chr(10))[-1] or "no " + c[0]}' for m, *c in CONFIG_CASES])
 def test_config_files(capsys, tmp_path, monkeypatch, main, old, new, message):
-    monkeypatch.chdir(ROOT)
+    monkeypatch.chdir(cli.ROOT)
     config = tmp_path / 'config.yaml'
     config.write_text(new if old is None else CONFIG.replace(old, new))
     out = {csim: '--output-dir', generate: '--out'}.get(main, '--out')
@@ -137,7 +134,7 @@ FOLDINGS = [
 
 @pytest.mark.parametrize('text, message', FOLDINGS, ids=[f[0] for f in FOLDINGS])
 def test_folding_files(capsys, tmp_path, monkeypatch, text, message):
-    monkeypatch.chdir(ROOT)
+    monkeypatch.chdir(cli.ROOT)
     folding = tmp_path / 'folding.yaml'
     folding.write_text(text)
     config = tmp_path / 'config.yaml'
@@ -151,7 +148,7 @@ def truncated(path):
 
 
 def half_copy(path):
-    shipped = (ROOT / 'model' / 'default' / 'quantized.keras').read_bytes()
+    shipped = (cli.ROOT / 'model' / 'default' / 'quantized.keras').read_bytes()
     path.write_bytes(shipped[: len(shipped) // 2])
 
 
@@ -169,7 +166,7 @@ MODELS = [
     ('garbage', lambda p: p.write_bytes(b'not a model'), 'not a Keras v3 model file'),
     ('truncated archive', truncated, 'cannot load model'),
     ('half a file', half_copy, 'not a Keras v3 model file'),
-    ('float model', lambda p: p.write_bytes((ROOT / 'model' / 'default' / 'float.keras').read_bytes()), 'a float model; this step needs the quantized one'),
+    ('float model', lambda p: p.write_bytes((cli.ROOT / 'model' / 'default' / 'float.keras').read_bytes()), 'a float model; this step needs the quantized one'),
     ('other input shape', other_input, 'images have shape (28, 28, 1), the model expects (32, 32, 3)'),
 ]  # fmt: skip
 
@@ -179,7 +176,7 @@ MODEL_CASES = [(main, *row) for row in MODELS for main in ([csim, run_network] i
 
 @pytest.mark.parametrize('main, case, make, message', MODEL_CASES, ids=[f'{m.__name__.split(".")[-1]} {c[0]}' for m, *c in MODEL_CASES])
 def test_model_files(capsys, tmp_path, monkeypatch, main, case, make, message):
-    monkeypatch.chdir(ROOT)
+    monkeypatch.chdir(cli.ROOT)
     make(tmp_path / 'model.keras')
     out = '--output-dir' if main is csim else '--out'
     check(capsys, tmp_path, main.main, ['--model', str(tmp_path / 'model.keras'), out, str(tmp_path / 'out')], message)
@@ -213,7 +210,7 @@ DATASETS = [
 @pytest.mark.parametrize('main', [csim, run_network])
 @pytest.mark.parametrize('case, make, message', DATASETS, ids=[d[0] for d in DATASETS])
 def test_dataset_files(capsys, tmp_path, monkeypatch, main, case, make, message):
-    monkeypatch.chdir(ROOT)
+    monkeypatch.chdir(cli.ROOT)
     dataset = tmp_path / 'fashion'
     dataset.mkdir()
     if case != 'missing':

@@ -8,7 +8,6 @@ import pytest
 
 import cli
 from firmware.board.pynq_driver import decode
-from firmware.generate import load_folding
 from hls.convert import load_config
 from model import data
 from sim import runner
@@ -31,12 +30,12 @@ def test_dma_batches_come_back_whole_and_bit_exact(tmp_path):
             last = sent[first + int(count)].reshape(-1)
             last[round((count - int(count)) * last.size) :] = 0
     x = data.to_input(sent).astype(np.float64)
-    csim, manifest = prepare(load_model(config['model']), config, load_folding(config['folding']), x, tmp_path, log=lambda m: None)
+    csim, manifest = prepare(load_model(config['model']), config, x, tmp_path, log=lambda m: None)
     np.save(tmp_path / 'images.npy', images)
     (tmp_path / 'manifest.json').write_text(json.dumps(manifest))
     result = tmp_path / 'result.json'
     runner.run(
-        manifest['top'], 'test_dma', runner.ROOT / 'sim' / 'dma', build_dir=tmp_path / 'sim', sources=[tmp_path / 'rtl' / f'{manifest["top"]}.v'],
+        manifest['top'], 'test_dma', cli.ROOT / 'sim' / 'dma', build_dir=tmp_path / 'sim', sources=[tmp_path / 'rtl' / f'{manifest["top"]}.v'],
         env={'DMA_MANIFEST': str(tmp_path / 'manifest.json'), 'DMA_IMAGES': str(tmp_path / 'images.npy'), 'DMA_BATCHES': json.dumps(BATCHES), 'DMA_RESULT': str(result)},
     )  # fmt: skip
     received = json.loads(result.read_text())
@@ -53,15 +52,15 @@ def test_ulx3s_top_answers_frames_through_its_uart_pins(tmp_path):
 
     config = load_config()
     images = data.load('test')[0][:3]
-    csim, manifest = prepare(load_model(config['model']), config, load_folding(config['folding']), data.to_input(images).astype(np.float64), tmp_path, log=lambda m: None)
+    csim, manifest = prepare(load_model(config['model']), config, data.to_input(images).astype(np.float64), tmp_path, log=lambda m: None)
     np.save(tmp_path / 'images.npy', images)
     (tmp_path / 'manifest.json').write_text(json.dumps(manifest))
     result = tmp_path / 'result.json'
-    board = runner.ROOT / 'firmware' / 'board' / 'ulx3s'
+    board = cli.ROOT / 'firmware' / 'board' / 'ulx3s'
     runner.run(
-        'ulx3s_top', 'test_ulx3s', runner.ROOT / 'sim' / 'ulx3s', build_dir=tmp_path / 'sim',
+        'ulx3s_top', 'test_ulx3s', cli.ROOT / 'sim' / 'ulx3s', build_dir=tmp_path / 'sim',
         parameters=dict(CLKS_PER_BIT=8, TIMEOUT_BYTES=20),
-        sources=[tmp_path / 'rtl' / f'{manifest["top"]}.v', board / 'uart_accelerator.v', board / 'ulx3s_top.v', runner.ROOT / 'sim' / 'ulx3s' / 'pll.v'],
+        sources=[tmp_path / 'rtl' / f'{manifest["top"]}.v', board / 'uart_accelerator.v', board / 'ulx3s_top.v', cli.ROOT / 'sim' / 'ulx3s' / 'pll.v'],
         env={'ULX3S_MANIFEST': str(tmp_path / 'manifest.json'), 'ULX3S_IMAGES': str(tmp_path / 'images.npy'), 'ULX3S_RESULT': str(result)},
     )  # fmt: skip
     got = json.loads(result.read_text())

@@ -11,7 +11,6 @@ import pytest
 import cli
 from tests.test_user_flow import TINY, image_folder
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def tool_running(names):
@@ -39,7 +38,7 @@ def alive(pid):
 def interrupt(module, args, out, started, sig, timeout=900):
     """Run `python -m module args`, send `sig` once started(process, out) holds; the exit status,
     stderr, and the processes it had started by then."""
-    process = subprocess.Popen([sys.executable, '-m', module, *args], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen([sys.executable, '-m', module, *args], cwd=cli.ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + timeout
     while not started(process, out):
         assert process.poll() is None, f'{module} ended before the point to interrupt it: {process.stderr.read()[-2000:]}'

@@ -11,7 +11,6 @@ from hls.convert import convert, load_config
 from model import data
 from model.squeezenet import DEFAULT, VARIANTS, squeezenet
 from model.quantize import calibrate, quantized_twin
-from sim import runner
 from sim.run_network import simulate, timing
 
 # other metaparameters: 5x5/2 first conv with asymmetric 'same' padding, 3x3 kept to a quarter,
@@ -29,7 +28,7 @@ def quantized(build, seed=3):
 def check_bit_exact(qmodel, tmp_path, images=3, sim='verilator', folding=None):
     config = load_config()
     x = data.to_input(data.load('test')[0][:images]).astype(np.float64)
-    result = simulate(qmodel, config, load_folding(config['folding']) if folding is None else folding, x, tmp_path, sim, log=lambda m: None)
+    result = simulate(qmodel, dict(config, folding=folding or config['folding']), x, tmp_path, sim, log=lambda m: None)
     np.testing.assert_array_equal(result['rtl'], result['csim'])
     assert np.any(result['csim'] != 0), 'all-zero logits prove nothing'
     return result
@@ -70,13 +69,12 @@ def test_without_the_computed_fifos_the_fire_dataflow_deadlocks(tmp_path, monkey
     config = load_config()
     x = data.to_input(data.load('test')[0][:2]).astype(np.float64)
     qmodel = load_model(config['model'])
-    folding = load_folding(config['folding'])
     limit = 10 * 11110  # five times what two images need
-    check = simulate(qmodel, config, folding, x, tmp_path / 'with', 'verilator', log=lambda m: None, cycle_limit=limit)
+    check = simulate(qmodel, config, x, tmp_path / 'with', 'verilator', log=lambda m: None, cycle_limit=limit)
     np.testing.assert_array_equal(check['rtl'], check['csim'])
-    monkeypatch.setattr(generate, 'buffer', lambda tensors, nodes: nodes)
+    monkeypatch.setattr(generate, 'PASSES', [p for p in generate.PASSES if p[0] != 'insert_fifos'])
     with pytest.raises(AssertionError, match='cocotb tests failed'):
-        simulate(qmodel, config, folding, x, tmp_path / 'without', 'verilator', log=lambda m: None, cycle_limit=limit)
+        simulate(qmodel, config, x, tmp_path / 'without', 'verilator', log=lambda m: None, cycle_limit=limit)
 
 
 @pytest.fixture(scope='module')
@@ -179,8 +177,29 @@ def test_generator_cli_writes_nothing_on_error(tmp_path, capsys):
     config = tmp_path / 'config.yaml'
     folding = tmp_path / 'folding.yaml'
     folding.write_text('conv1: {pe: 3, simd: 9}\n')
-    text = (runner.ROOT / 'hls' / 'config.yaml').read_text()
+    text = (cli.ROOT / 'hls' / 'config.yaml').read_text()
     config.write_text(re.sub(r'(?m)^folding: .*$', f'folding: {folding}', text))
     assert cli.run(generate.main, ['--config', str(config), '--out', str(tmp_path / 'rtl')]) == 2
     assert 'conv1: pe=3 does not divide 32' in capsys.readouterr().err
     assert not (tmp_path / 'rtl').exists()
+
+
+def test_the_folding_auto_chose_pins_the_same_design(default_graph, tmp_path):
+    chosen = build(default_graph, {}, tmp_path / 'auto', budget=220, lut_budget=16)
+    pinned = build(default_graph, load_folding(tmp_path / 'auto' / 'folding.yaml'), tmp_path / 'pinned', budget=220, lut_budget=16)
+    assert pinned == chosen
+    assert (tmp_path / 'pinned' / 'squeezenet_top.v').read_text().replace('pinned', 'auto') == (tmp_path / 'auto' / 'squeezenet_top.v').read_text()
+
+
+def test_the_passes_are_listed_and_a_run_stops_after_one(default_graph, capsys):
+    from firmware import generate
+
+    assert [name for name, _ in generate.PASSES] == ['fuse', 'fold', 'insert_fifos']
+    _, fused = generate.run_passes(default_graph, {}, budget=220, stop_after='fuse')
+    assert 'PE' not in fused[0].params and not any(n.module == 'axis_fifo' for n in fused)
+    _, folded = generate.run_passes(default_graph, {}, budget=220, stop_after='fold')
+    assert all('PE' in n.params for n in folded if n.weights is not None) and not any(n.module == 'axis_fifo' for n in folded)
+    with pytest.raises(GraphError, match="no pass 'buffer'; the passes are: fuse, fold, insert_fifos"):
+        generate.run_passes(default_graph, {}, budget=220, stop_after='buffer')
+    assert generate.main(['--list-passes']) == 0
+    assert 'insert_fifos: Give each fork' in capsys.readouterr().out

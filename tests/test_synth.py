@@ -5,10 +5,9 @@ import numpy as np
 import pytest
 
 import cli
-from firmware import synth, vivado
+from firmware import boards, synth, vivado, xilinx, yosys
 from firmware.board import pynq_driver
 from firmware.fixed import pack, unpack
-from sim.runner import ROOT
 
 
 def test_board_table_has_pynq_z2_and_the_hls4ml_boards():
@@ -16,12 +15,12 @@ def test_board_table_has_pynq_z2_and_the_hls4ml_boards():
 
     import hls4ml
 
-    board = synth.load_board('pynq-z2')
+    board = boards.load_board('pynq-z2')
     assert board['part'] == 'xc7z020clg400-1' and board['family'] == 'xc7'
     assert board['resources'] == {'LUT': 53200, 'FF': 106400, 'DSP': 220, 'BRAM36': 140}
     supported = json.loads((Path(hls4ml.__file__).parent / 'backends' / 'vivado_accelerator' / 'supported_boards.json').read_text())
     for name, spec in supported.items():
-        assert synth.load_board(name)['part'] == spec['part']
+        assert boards.load_board(name)['part'] == spec['part']
 
 
 def test_unknown_board_lists_the_boards_and_writes_nothing(tmp_path, capsys):
@@ -61,31 +60,31 @@ CELLS = r"""
 
 
 def test_utilization_counts_per_layer_and_in_total():
-    per_layer = synth.utilization(STAT, CELLS, 'squeezenet_top')
+    per_layer = yosys.utilization(STAT, CELLS, 'squeezenet_top')
     assert per_layer['conv1'] == {'LUT': 38, 'FF': 40, 'DSP': 2, 'BRAM36': 0.5}
     assert per_layer['total'] == {'LUT': 2 * 38 + 5, 'FF': 80, 'DSP': 4, 'BRAM36': 1.0}
     assert per_layer['(top glue)']['LUT'] == 5
 
 
 def test_fit_check():
-    board = synth.load_board('pynq-z2')
-    fits, share = synth.fit({'LUT': 40000, 'FF': 1000, 'DSP': 220, 'BRAM36': 10}, board)
+    board = boards.load_board('pynq-z2')
+    fits, share = boards.fit({'LUT': 40000, 'FF': 1000, 'DSP': 220, 'BRAM36': 10}, board)
     assert fits and share['DSP'] == 1.0
-    assert not synth.fit({'LUT': 45000, 'FF': 1000, 'DSP': 10, 'BRAM36': 10}, board)[0]  # LUT above 80%
-    assert not synth.fit({'LUT': 100, 'FF': 1000, 'DSP': 221, 'BRAM36': 10}, board)[0]
+    assert not boards.fit({'LUT': 45000, 'FF': 1000, 'DSP': 10, 'BRAM36': 10}, board)[0]  # LUT above 80%
+    assert not boards.fit({'LUT': 100, 'FF': 1000, 'DSP': 221, 'BRAM36': 10}, board)[0]
 
 
 def test_yosys_synthesizes_a_module_for_xc7(tmp_path):
-    sources = [ROOT / 'firmware' / 'rtl' / 'axis_fifo.v']
-    (tmp_path / 'synth.ys').write_text(synth.yosys_script(sources, 'axis_fifo', 'xc7'))
-    synth.run_yosys(tmp_path)
-    per_layer = synth.utilization((tmp_path / 'stat.txt').read_text(), (tmp_path / 'top_cells.il').read_text(), 'axis_fifo')
+    sources = [cli.ROOT / 'firmware' / 'rtl' / 'axis_fifo.v']
+    (tmp_path / 'synth.ys').write_text(yosys.script(sources, 'axis_fifo', 'synth_xilinx -family xc7', after=[yosys.dump_cells('axis_fifo')]))
+    yosys.run(tmp_path)
+    per_layer = yosys.utilization((tmp_path / 'stat.txt').read_text(), (tmp_path / 'top_cells.il').read_text(), 'axis_fifo')
     assert per_layer['total']['LUT'] > 0 and per_layer['total']['FF'] > 0
 
 
 @pytest.mark.parametrize('board', ['pynq-z2', 'zcu102'])
 def test_vivado_script_names_the_board_part(board, tmp_path):
-    spec = synth.load_board(board)
+    spec = boards.load_board(board)
     manifest = {'top': 'squeezenet_top', 'input': {'beat_bits': 8}, 'output': {'beat_bits': 256}}
     tcl = vivado.write_project(tmp_path, spec, manifest, tmp_path / 'rtl', 10).read_text()
     assert f'-part {spec["part"]}' in tcl and f'board_part {spec["board_part"]}' in tcl
@@ -126,12 +125,11 @@ def test_report_says_when_the_design_does_not_fit(tmp_path):
     (tmp_path / 'yosys').mkdir()
     (tmp_path / 'yosys' / 'stat.txt').write_text(STAT)
     (tmp_path / 'yosys' / 'top_cells.il').write_text(CELLS)
-    tiny = dict(synth.load_board('pynq-z2'), resources={'LUT': 100, 'FF': 1000, 'DSP': 3, 'BRAM36': 10})
+    tiny = dict(boards.load_board('pynq-z2'), resources={'LUT': 100, 'FF': 1000, 'DSP': 3, 'BRAM36': 10})
     said = []
     manifest = {'top': 'squeezenet_top', 'estimated_interval_cycles': 1000, 'layers': [], 'multipliers': 0}
-    ctx = dict(board=tiny, out=tmp_path, say=said.append, manifest=manifest,
-               config={'model': Path('m.keras'), 'clock_period_ns': 10, 'folding': 'auto'})  # fmt: skip
-    synth.step_report(ctx)
-    assert not ctx['fits'] and 'DOES NOT FIT' in said[-1]
+    ctx = xilinx.Context(tiny, {'model': Path('m.keras'), 'clock_period_ns': 10, 'folding': 'auto'}, tmp_path, say=said.append, manifest=manifest)
+    xilinx.step_report(ctx)
+    assert not ctx.fits and 'DOES NOT FIT' in said[-1]
     assert "Vivado's timing is the authority" in said[0] and 'images/s at the 100 MHz target (estimated interval): 100,000' in said[0]
     assert 'conv1' in (tmp_path / 'utilization.txt').read_text() and 'folding (auto):' in said[0]

@@ -3,15 +3,17 @@ import pytest
 
 import cli
 
-from firmware import timing
+from firmware import evidence, pnr, timing
+from firmware.boards import timing_part
+from firmware.library import rtl_sources
 
 
 def job(top, params, clock_mhz):
-    return dict(key='test', kind='module', top=top, sources=timing.rtl_sources(family=timing.load_target()['family']), params=params, clock_mhz=clock_mhz, layers=[top])
+    return pnr.Job('test', 'module', top, rtl_sources(family='ecp5'), clock_mhz, [top], params)
 
 
 def test_a_small_module_is_placed_and_routed_and_meets_a_slow_clock(tmp_path):
-    result = timing.place_and_route(job('axis_clone', {'WIDTH': 8}, 50), timing.load_target(), tmp_path, set())
+    result = pnr.place_and_route(job('axis_clone', {'WIDTH': 8}, 50), timing_part(), tmp_path)
     assert result['ok'], result
     assert result['fmax_mhz'] > 50 and timing.verdict(result, 50) == 'MET'
     assert result['used']['TRELLIS_FF'] >= 2 * 2 * 8  # two skid buffers of two 8-bit registers
@@ -19,7 +21,7 @@ def test_a_small_module_is_placed_and_routed_and_meets_a_slow_clock(tmp_path):
 
 
 def test_a_clock_out_of_reach_is_reported_missed(tmp_path):
-    result = timing.place_and_route(job('axis_clone', {'WIDTH': 8}, 2000), timing.load_target(), tmp_path, set())
+    result = pnr.place_and_route(job('axis_clone', {'WIDTH': 8}, 2000), timing_part(), tmp_path)
     assert result['ok'] and result['fmax_mhz'] < 2000
     assert timing.verdict(result, 2000) == 'MISSED'
 
@@ -31,7 +33,7 @@ def test_a_design_that_does_not_fit_fails_clearly(tmp_path):
     (tmp_path / 'w.mem').write_text('0\n')
     (tmp_path / 'b.mem').write_text('0\n')
     params.update(WEIGHT_FILE=str(tmp_path / 'w.mem'), BIAS_FILE=str(tmp_path / 'b.mem'))
-    result = timing.place_and_route(job('pointwise_conv', params, 100), timing.load_target(), tmp_path / 'run', set())
+    result = pnr.place_and_route(job('pointwise_conv', params, 100), timing_part(), tmp_path / 'run')
     assert not result['ok']
     assert 'nextpnr failed' in result['error'] and 'MULT18X18D' in result['error']
     assert timing.verdict(result, 100) == 'FAIL'
@@ -60,12 +62,12 @@ def test_evidence_is_found_only_for_the_exact_design(tmp_path, monkeypatch):
     (rtl / 'rom').mkdir(parents=True)
     (rtl / 'rom' / 'conv_w.mem').write_text('01\n')
     manifest = dict(layers=[dict(name='conv', module='pointwise_conv', params={'PE': 1})])
-    monkeypatch.setattr(timing, 'EVIDENCE', tmp_path / 'evidence.json')
+    monkeypatch.setattr(evidence, 'EVIDENCE', tmp_path / 'evidence.json')
     record = dict(part='LFE5U-85F-6BG381C', measured='2026-11-27', designs={
-        timing.design_digest(manifest, rtl): dict(slowest_module_mhz=130.0, network_mhz=101.0, network_folding='f.yaml')})  # fmt: skip
-    timing.update_evidence(record, timing.EVIDENCE)
-    lines = '\n'.join(timing.clock_lines(manifest, rtl, 100, 10000, 'pynq-z2'))
+        evidence.design_digest(manifest, rtl): dict(slowest_module_mhz=130.0, network_mhz=101.0, network_folding='f.yaml')})  # fmt: skip
+    evidence.update_evidence(record, evidence.EVIDENCE)
+    lines = '\n'.join(evidence.clock_lines(manifest, rtl, 100, 10000, 'pynq-z2'))
     assert 'Vivado' in lines and '10,000' in lines and '130.0 MHz' in lines and '101.0 MHz' in lines
     (rtl / 'rom' / 'conv_w.mem').write_text('02\n')  # other weights: another design
-    lines = '\n'.join(timing.clock_lines(manifest, rtl, 100, 10000, 'pynq-z2'))
+    lines = '\n'.join(evidence.clock_lines(manifest, rtl, 100, 10000, 'pynq-z2'))
     assert 'none for this exact design' in lines

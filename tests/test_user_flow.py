@@ -141,7 +141,7 @@ def test_a_users_design_point_goes_through_csim_and_rtl_bit_exact(tmp_path, sour
 
 def test_the_design_file_lists_every_builder_argument_at_its_default():
     from model.squeezenet import DEFAULT
-    from model.train import ROOT, read_design
+    from model.train import read_design
 
-    design = read_design(ROOT / 'model' / 'design.yaml', [])
+    design = read_design(cli.ROOT / 'model' / 'design.yaml', [])
     assert {k: tuple(v) if isinstance(v, list) else v for k, v in design.items()} == dict(DEFAULT, bypass='vanilla')

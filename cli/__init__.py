@@ -1,7 +1,8 @@
 """What every command of the flow shares: exit codes, one-line errors, value checks, interrupts.
 
 Exit codes (docs/errors.md): 0 pass, 1 a check failed, 2 bad input, 3 a tool is missing,
-130 interrupted (Ctrl-C or SIGTERM; the previous outputs are left as they were).
+4 a tool ran and failed (its log named), 130 interrupted (Ctrl-C or SIGTERM; the previous outputs
+are left as they were). The external tools are run by cli.tools, a flow's steps by cli.steps.
 """
 import argparse
 import contextlib
@@ -11,7 +12,9 @@ import signal
 import sys
 from pathlib import Path
 
-PASS, FAILED, BAD_INPUT, TOOL_MISSING, INTERRUPTED = 0, 1, 2, 3, 130
+PASS, FAILED, BAD_INPUT, TOOL_MISSING, TOOL_FAILED, INTERRUPTED = 0, 1, 2, 3, 4, 130
+# the repository: design points, boards and shipped models name their files relative to it
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class InputError(ValueError):
@@ -23,8 +26,21 @@ class ToolMissing(RuntimeError):
     """A tool the command needs is not installed; the message says how to get it: exit status 3."""
 
 
+class ToolFailed(RuntimeError):
+    """A tool (or a worker process) ran and failed or died; the message names it and its log: exit
+    status 4."""
+
+
+class Help(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """--help: the module's docstring as written, and each option's default."""
+
+
 class Parser(argparse.ArgumentParser):
-    """argparse with a bad argument reported in one line (no usage block), exit status 2."""
+    """argparse with a bad argument reported in one line (no usage block), exit status 2, and
+    --help showing the defaults."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **{'formatter_class': Help, **kwargs})
 
     def error(self, message):
         self.exit(BAD_INPUT, f'error: {message} (see --help)\n')
@@ -39,7 +55,9 @@ def read_mapping(path, error, what, holds):
     if not path.is_file():
         raise error(f'{what} file not found: {path}')
     try:
-        value = yaml.safe_load(path.read_text()) or {}
+        value = yaml.safe_load(path.read_text(encoding='utf-8')) or {}
+    except UnicodeDecodeError:
+        raise error(f'{path}: not a text file (a {what} file is YAML)') from None
     except yaml.YAMLError as err:
         raise error(f'{path}: not valid YAML ({" ".join(str(err).split())})') from err
     if not isinstance(value, dict):
@@ -111,8 +129,8 @@ def _terminate(signum, frame):
 
 
 def run(main, argv=None):
-    """main(argv)'s exit status; bad input (InputError: 2) and a missing tool (ToolMissing: 3)
-    reported in one line, as are Ctrl-C and SIGTERM (130), which stop every tool it started and
+    """main(argv)'s exit status; bad input (InputError: 2), a missing tool (ToolMissing: 3) and a
+    failed one (ToolFailed: 4) reported in one line, as are Ctrl-C and SIGTERM (130), which stop every tool it started and
     unwind (the atomic folders remove their temporary copies)."""
     previous = {sig: signal.signal(sig, _terminate) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -125,6 +143,9 @@ def run(main, argv=None):
     except ToolMissing as err:
         print(f'error: {err}', file=sys.stderr)
         return TOOL_MISSING
+    except ToolFailed as err:
+        print(f'error: {err}', file=sys.stderr)
+        return TOOL_FAILED
     except KeyboardInterrupt:
         print('\ninterrupted: earlier outputs are as they were', file=sys.stderr)
         return INTERRUPTED

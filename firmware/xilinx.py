@@ -1,0 +1,125 @@
+"""The Xilinx flow of `make synth`: open synthesis for a Xilinx board, the fit, the vendor projects.
+
+Steps (STEPS), each a small function of one Context:
+  generate   the hls4ml graph of the configured model and the RTL from it (firmware.generate)
+  yosys      synth_xilinx for the board's family: cells per module
+  report     LUT / FF / DSP / BRAM36 per layer and in total, as a share of the board; the fit
+  vendor     the hls4ml VivadoAccelerator project, a Vivado project for the generated RTL (Zynq
+             PS, AXI DMA, the accelerator, clock, bitstream) and the PYNQ driver
+  bitstream  Vivado on the RTL project, only when asked and only where vivado is on PATH
+Exit status (firmware.synth): 0 fits, 1 does not fit, 2 bad input, 3 a vendor tool is missing,
+4 a tool failed.
+"""
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cli
+from cli import steps, tools
+from firmware import evidence, vivado, yosys
+from firmware.boards import fit, format_table, verdict_line
+from firmware.generate import folding_lines, generate_rtl
+from firmware.library import rtl_sources
+from model.store import atomic_dir
+
+VIVADO_PROJECT = 'Vivado project of the generated RTL (bitstream)'
+
+
+@dataclass
+class Context:
+    board: dict
+    config: dict
+    out: Path
+    bitstream: bool = False  # run Vivado
+    say: object = print
+    manifest: dict = None
+    fits: bool = None
+    scripts: dict = field(default_factory=dict)  # what -> path of the vendor scripts written
+    missing_tool: bool = False
+
+
+# Each step writes its own folder through atomic_dir: complete, or left as the last run made it.
+
+
+def step_generate(ctx):
+    from hls.convert import convert
+    from model.store import load_quantized
+
+    graph = convert(load_quantized(ctx.config['model']), ctx.config, ctx.out / 'hls')
+    ctx.manifest = generate_rtl(graph, ctx.config, ctx.board, ctx.out / 'rtl')
+
+
+def step_yosys(ctx):
+    top = ctx.manifest['top']
+    with atomic_dir(ctx.out / 'yosys') as out:
+        script = yosys.script(rtl_sources(ctx.out / 'rtl' / f'{top}.v'), top, f'synth_xilinx -family {ctx.board["family"]}', after=[yosys.dump_cells(top)])
+        (out / 'synth.ys').write_text(script)
+        yosys.run(out, progress=True)
+
+
+def step_report(ctx):
+    out = ctx.out / 'yosys'
+    per_layer = yosys.utilization((out / 'stat.txt').read_text(), (out / 'top_cells.il').read_text(), ctx.manifest['top'])
+    ctx.fits, share = fit(per_layer['total'], ctx.board)
+    clock_mhz = 1000 / ctx.config['clock_period_ns']
+    interval = ctx.manifest['estimated_interval_cycles']
+    folding = ctx.config['folding'] if ctx.config['folding'] == 'auto' else Path(ctx.config['folding']).name
+    table = format_table(per_layer, ctx.board, share)
+    table += f'\nfolding ({folding}):\n' + '\n'.join(folding_lines(ctx.manifest))
+    table += f'\nthroughput: {interval:,} cycles per image (modeled; `make sim` measures it)\n'
+    table += '\n'.join(evidence.clock_lines(ctx.manifest, ctx.out / 'rtl', clock_mhz, interval, ctx.board['name'], estimated=True))
+    (ctx.out / 'utilization.txt').write_text(table + '\n')
+    (ctx.out / 'utilization.json').write_text(json.dumps(dict(per_layer=per_layer, share=share, fits=ctx.fits), indent=1) + '\n')
+    ctx.say(f'\nOpen synthesis (Yosys synth_xilinx -family {ctx.board["family"]}) of {ctx.config["model"].name}:\n{table}')
+    ctx.say(verdict_line(ctx.board, ctx.fits))
+
+
+def step_vendor(ctx):
+    from hls.convert import convert
+    from model.store import load_quantized
+
+    out = ctx.out
+    with atomic_dir(out / 'hls4ml_accelerator') as prj:
+        convert(load_quantized(ctx.config['model']), dict(ctx.config, backend='VivadoAccelerator'), prj).write()
+    ctx.scripts = {'hls4ml VivadoAccelerator (vivado_hls -f, then vivado -source design.tcl)': out / 'hls4ml_accelerator' / 'build_prj.tcl'}
+    if ctx.board['ps']:
+        with atomic_dir(out / 'vivado') as prj:
+            vivado.write_project(prj, ctx.board, ctx.manifest, out / 'rtl', ctx.config['clock_period_ns'])
+        ctx.scripts[VIVADO_PROJECT] = out / 'vivado' / vivado.SCRIPT
+    with atomic_dir(out / 'pynq') as pynq:
+        shutil.copy(cli.ROOT / 'firmware' / 'board' / 'pynq_driver.py', pynq / 'pynq_driver.py')
+        shutil.copy(out / 'rtl' / 'manifest.json', pynq / 'manifest.json')
+    ctx.scripts['PYNQ driver'] = out / 'pynq' / 'pynq_driver.py'
+
+
+def step_bitstream(ctx):
+    tcl = ctx.scripts.get(VIVADO_PROJECT)
+    if tcl is None:
+        ctx.say(f'{ctx.board["name"]} has no processing system here: build it with the hls4ml VivadoAccelerator project')
+        return
+    if not shutil.which('vivado'):
+        ctx.say(f'bitstream: Vivado is not on PATH, so no bitstream was built. Where it is installed, run:\n'
+                f'  vivado -mode batch -source {tcl}')  # fmt: skip
+        ctx.missing_tool = True
+        return
+    if not ctx.bitstream:
+        ctx.say(f'bitstream: not requested; `make bitstream BOARD={ctx.board["name"]}` runs  vivado -mode batch -source {tcl}')
+        return
+    tools.run(['vivado', '-mode', 'batch', '-source', tcl], tcl.parent, 'vivado.out')
+
+
+STEPS = [('generate', step_generate), ('yosys', step_yosys), ('report', step_report), ('vendor', step_vendor), ('bitstream', step_bitstream)]
+
+
+def run(board, config, out, bitstream=False, stop_after=None):
+    """The steps up to `stop_after`; the exit status."""
+    ctx = Context(board, config, out, bitstream)
+    steps.run_steps(STEPS, ctx, stop=stop_after, times=out / 'time_per_step.json')
+    if ctx.scripts:
+        print('\nvendor scripts:')
+        for what, path in ctx.scripts.items():
+            print(f'  {what}: {path}')
+    if ctx.fits is False:
+        return 1
+    return 3 if ctx.missing_tool and bitstream else 0
