@@ -75,9 +75,9 @@ def step_place_and_route(ctx):
     script = yosys.script(sources, top, 'synth_ecp5 -noflatten', top_params(ctx), after=[yosys.dump_cells(manifest['top']), 'flatten', 'write_json top.json'])
     lpf = files / f'{board["name"]}.lpf'
     roms = [rom.read_bytes() for rom in sorted((ctx.out / 'rtl' / 'rom').glob('*.mem'))]
-    key = pnr.digest('board', script, *[Path(s).read_bytes() for s in sources], lpf.read_bytes(), *roms, board, pnr.tool_versions())
+    key = pnr.digest('board', script, *[Path(s).read_bytes() for s in sources], lpf.read_bytes(), *roms, pnr.part_key(board), pnr.tool_versions())
     job = pnr.Job(key, 'network', top, sources, board['clock_mhz'], [f'({board["name"]} top)'], yosys=script,
-                  nextpnr=['--lpf', str(lpf), '--textcfg', 'top.config'])  # fmt: skip
+                  nextpnr=['--lpf', str(lpf), '--textcfg', 'top.config'], design=ctx.out / 'rtl')  # fmt: skip
     ctx.result = pnr.run_jobs([job], board, ctx.out / 'cache')[key]
     ctx.work = ctx.out / 'cache' / key
     if not ctx.result['ok']:

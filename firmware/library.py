@@ -1,5 +1,7 @@
-"""The RTL module library (firmware/rtl): the files every tool reads. Imports nothing heavy, so
-that the simulation benches use the same list without loading TensorFlow."""
+"""The RTL module library (firmware/rtl): the files every tool reads, and the ROM files a generated
+design brings. Imports nothing heavy, so that the simulation benches use the same list without
+loading TensorFlow."""
+import shutil
 from pathlib import Path
 
 RTL = Path(__file__).resolve().parent / 'rtl'
@@ -12,3 +14,11 @@ def rtl_sources(*extra, family=None):
     if family:
         files.update({p.name: p for p in (RTL / family).glob('*.v')})
     return [files[name] for name in sorted(files)] + [Path(p) for p in extra]
+
+
+def stage_roms(rtl_dir, work):
+    """A generated design's rom/ into the folder a tool runs in: its top names the ROM files
+    relative to that folder (`$readmemh("rom/conv1_w.mem")`), whichever tool reads them."""
+    rom = Path(rtl_dir) / 'rom'
+    if rom.is_dir():
+        shutil.copytree(rom, Path(work) / 'rom', dirs_exist_ok=True)

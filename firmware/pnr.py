@@ -14,6 +14,7 @@ from pathlib import Path
 
 from cli import tools
 from firmware import nextpnr, yosys
+from firmware.library import stage_roms
 from model.store import atomic_dir
 
 # what nextpnr's log says -> the phase shown on the progress line (the last match wins)
@@ -25,7 +26,8 @@ NEXTPNR_PHASES = (('Packing', 'packing'), ('Running placer', 'placing'), ('HeAP'
 class Job:
     """One synthesis and place and route. `kind`: module (a layer's module out of context) or
     network; `yosys`: a script of its own (a board top), else synth_ecp5 of `top` with `params`;
-    `nextpnr`: its nextpnr options (default out of context)."""
+    `nextpnr`: its nextpnr options (default out of context); `design`: the generated design
+    folder whose ROM files its top reads (staged into the run's folder)."""
 
     key: str
     kind: str
@@ -36,6 +38,7 @@ class Job:
     params: dict = field(default_factory=dict)
     yosys: str = None
     nextpnr: list = field(default_factory=lambda: ['--out-of-context'])
+    design: Path = None
 
 
 def digest(*parts):
@@ -44,6 +47,12 @@ def digest(*parts):
     for part in parts:
         h.update(part if isinstance(part, bytes) else json.dumps(part, sort_keys=True, default=str).encode())
     return h.hexdigest()[:16]
+
+
+def part_key(entry):
+    """What of a board-table entry a run depends on, for its key: all but the folding (a path,
+    other in every clone; the design's own digest holds what it folds to)."""
+    return {k: v for k, v in entry.items() if k != 'folding'}
 
 
 def tool_versions():
@@ -67,6 +76,8 @@ def place_and_route(job, target, work):
     work.mkdir(parents=True, exist_ok=True)
     script = job.yosys or yosys.script(job.sources, job.top, 'synth_ecp5', job.params, after=['write_json top.json'])
     (work / 'synth.ys').write_text(script)
+    if job.design is not None:
+        stage_roms(job.design, work)
     started = time.time()
     if yosys.run(work, check=False):
         return dict(ok=False, error=f'yosys failed{tools.last_error(work / "yosys.out")}; see {work / "yosys.log"}')

@@ -18,7 +18,7 @@ import cli
 from cli import steps
 from firmware import ecp5, xilinx
 from firmware.boards import load_board
-from firmware.generate import load_folding
+from firmware.backend.folding import load_folding
 
 FLOWS = {'xc7': xilinx, 'xcup': xilinx, 'ecp5': ecp5}  # a board's family -> its flow
 

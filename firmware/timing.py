@@ -31,7 +31,9 @@ import cli
 from cli import steps
 from firmware import evidence, pnr
 from firmware.boards import load_board, timing_part
-from firmware.generate import GraphError, generate_rtl, load_folding
+from firmware.backend.folding import load_folding
+from firmware.backend.ir import GraphError
+from firmware.generate import generate_rtl
 from firmware.library import RTL, rtl_sources
 
 
@@ -79,7 +81,7 @@ def module_jobs(ctx):
     if set(ctx.layers) - known:
         raise GraphError(f'--layer: no such layer {sorted(set(ctx.layers) - known)}; layers: {", ".join(sorted(known))}')
     jobs = {}
-    module_part = {k: v for k, v in ctx.part.items() if k != 'timing'}
+    module_part = {k: v for k, v in pnr.part_key(ctx.part).items() if k != 'timing'}  # network_nextpnr is the network's
     for design in ctx.designs.values():
         for layer in design.manifest['layers']:
             if ctx.layers and layer['name'] not in ctx.layers:
@@ -100,9 +102,9 @@ def module_jobs(ctx):
 def network_job(ctx):
     design = ctx.designs['ecp5']
     top = design.rtl / f'{design.manifest["top"]}.v'
-    key = pnr.digest('network', design.digest, ctx.clock_mhz, ctx.part, ctx.tools)
+    key = pnr.digest('network', design.digest, ctx.clock_mhz, pnr.part_key(ctx.part), ctx.tools)
     options = ['--out-of-context', *ctx.part['timing'].get('network_nextpnr', [])]
-    return pnr.Job(key, 'network', design.manifest['top'], rtl_sources(top, family=ctx.part['family']), ctx.clock_mhz, ['(network)'], nextpnr=options)
+    return pnr.Job(key, 'network', design.manifest['top'], rtl_sources(top, family=ctx.part['family']), ctx.clock_mhz, ['(network)'], nextpnr=options, design=design.rtl)
 
 
 def step_place_and_route(ctx):

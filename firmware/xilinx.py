@@ -19,8 +19,9 @@ import cli
 from cli import steps, tools
 from firmware import evidence, vivado, yosys
 from firmware.boards import fit, format_table, verdict_line
-from firmware.generate import folding_lines, generate_rtl
-from firmware.library import rtl_sources
+from firmware.backend.folding import folding_lines
+from firmware.generate import generate_rtl
+from firmware.library import rtl_sources, stage_roms
 from model.store import atomic_dir
 
 VIVADO_PROJECT = 'Vivado project of the generated RTL (bitstream)'
@@ -55,6 +56,7 @@ def step_yosys(ctx):
     with atomic_dir(ctx.out / 'yosys') as out:
         script = yosys.script(rtl_sources(ctx.out / 'rtl' / f'{top}.v'), top, f'synth_xilinx -family {ctx.board["family"]}', after=[yosys.dump_cells(top)])
         (out / 'synth.ys').write_text(script)
+        stage_roms(ctx.out / 'rtl', out)
         yosys.run(out, progress=True)
 
 

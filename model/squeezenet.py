@@ -6,14 +6,13 @@ Fire module i (i = 0 .. n_fire-1, named fire{i+2} as in the paper) has
     s_i  = sr * e_i                              squeeze filters
 Layer indices for `pool_after`: 1 is conv1, 2 .. n_fire+1 are the Fire modules.
 
-The same builder makes the float model and, given `formats`, its quantized twin (QConv2D,
-QAdd, QGlobalAveragePooling2D from model.quant) with identical layer names, so that weights copy
-over by name and every backend can map a layer back to the Keras layer it came from.
+The builder makes the float model; its quantized twin is built from the model's graph
+(model.quantize.quantized_twin) with identical layer names, so that weights copy over by name and
+every backend can map a layer back to the Keras layer it came from.
 """
 import keras
 
 import cli
-from model.quant import QAdd, QConv2D, QGlobalAveragePooling2D
 
 SQUEEZENET_V1_0 = dict(
     input_shape=(224, 224, 3), num_classes=1000, n_fire=8, base_e=128, incr_e=128, freq=2,
@@ -98,7 +97,6 @@ def squeezenet(
     pool_stride=DEFAULT['pool_stride'],
     dropout=DEFAULT['dropout'],
     bypass='vanilla',
-    formats=None,
     name='squeezenet',
 ):
     """Build a SqueezeNet that outputs logits (global average of conv10; softmax is the host's).
@@ -115,29 +113,18 @@ def squeezenet(
         dropout: rate of the dropout before conv10.
         bypass: 'vanilla', 'simple' (identity around Fire modules whose input and output widths
             match), or 'complex' (simple, plus a 1x1 conv bypass around the others).
-        formats: None for the float model; for the quantized model, a dict from layer name to
-            the keyword arguments of its quantized layer (Fixed formats, see model.quant).
         name: model name.
     """
     if bypass not in VARIANTS:
         raise ValueError(f'bypass must be one of {VARIANTS}, got {bypass!r}')
 
-    def fmt(layer_name):
-        if layer_name not in formats:
-            raise ValueError(f'formats has no entry for layer {layer_name!r}')
-        return formats[layer_name]
-
     def conv(x, layer_name, filters, kernel, stride=1, relu=True):
         # He initialisation: with Glorot, the ReLU stack of ten convs often trained to ~75%
         common = dict(strides=stride, padding='same', kernel_initializer='he_normal', name=layer_name)
-        if formats is None:
-            return keras.layers.Conv2D(filters, kernel, activation='relu' if relu else None, **common)(x)
-        return QConv2D(filters, kernel, relu=relu, **fmt(layer_name), **common)(x)
+        return keras.layers.Conv2D(filters, kernel, activation='relu' if relu else None, **common)(x)
 
     def add(inputs, layer_name):
-        if formats is None:
-            return keras.layers.Add(name=layer_name)(inputs)
-        return QAdd(**fmt(layer_name), name=layer_name)(inputs)
+        return keras.layers.Add(name=layer_name)(inputs)
 
     def pool(x, index):
         if index not in pool_after:
@@ -161,9 +148,6 @@ def squeezenet(
         x = pool(y, i + 2)
     x = keras.layers.Dropout(dropout, name='dropout')(x)
     x = conv(x, 'conv10', num_classes, 1)
-    if formats is None:
-        x = keras.layers.GlobalAveragePooling2D(name='logits')(x)
-    else:
-        x = QGlobalAveragePooling2D(**fmt('logits'), name='logits')(x)
+    x = keras.layers.GlobalAveragePooling2D(name='logits')(x)
     return keras.Model(inputs, x, name=name)
 

@@ -46,10 +46,16 @@ def simulate(qmodel, config, x, out, sim, log=step, cycle_limit=None):
     image's logits; cycles: simulated; seconds: wall time of the simulation, build excluded; manifest). With cycle_limit,
     a simulation that needs more cycles (a deadlock) fails.
     """
-    from firmware.fixed import pack, unpack
-
     out = Path(out)
     csim, manifest = prepare(qmodel, config, x, out, log)
+    return dict(run_rtl(manifest, out / 'rtl', x, out, sim, log, cycle_limit), csim=csim, manifest=manifest)
+
+
+def run_rtl(manifest, rtl_dir, x, out, sim, log=step, cycle_limit=None):
+    """The generated design in rtl_dir simulated on x (float images), its work in out: dict(rtl:
+    logits as floats, arrivals, layers, cycles, seconds) as simulate says."""
+    from firmware.fixed import pack, unpack
+
     stream_in, stream_out = manifest['input'], manifest['output']
     pixels = (x * 2.0 ** stream_in['frac']).astype(np.int64).reshape(len(x), -1, stream_in['shape'][-1])
     (out / 'images.json').write_text(json.dumps([[pack(px, stream_in['lane_bits']) for px in image] for image in pixels]))
@@ -61,7 +67,7 @@ def simulate(qmodel, config, x, out, sim, log=step, cycle_limit=None):
     result_file.unlink(missing_ok=True)
     runner.run(
         manifest['top'], 'test_network', cli.ROOT / 'sim' / 'network', build_dir=out / sim, sim=sim,
-        sources=[out / 'rtl' / f'{manifest["top"]}.v'],
+        sources=[Path(rtl_dir) / f'{manifest["top"]}.v'], design=rtl_dir,
         env={'NETWORK_IMAGES': str(out / 'images.json'), 'NETWORK_RESULT': str(result_file), 'NETWORK_CYCLE_LIMIT': str(cycle_limit or 0),
              'NETWORK_PROBES': json.dumps([[layer['name'], layer['output'], layer['output_beats']] for layer in manifest['layers']])},
     )  # fmt: skip
@@ -69,7 +75,7 @@ def simulate(qmodel, config, x, out, sim, log=step, cycle_limit=None):
     classes = stream_out['shape'][-1]
     raw = [unpack(int(v), classes, stream_out['lane_bits'], stream_out['signed']) for v in result['logits']]
     rtl = np.array(raw) / 2.0 ** stream_out['frac']
-    return dict(csim=csim, rtl=rtl, arrivals=result['arrivals'], layers=result['layers'], cycles=result['cycles'], seconds=result['seconds'], manifest=manifest)
+    return dict(rtl=rtl, arrivals=result['arrivals'], layers=result['layers'], cycles=result['cycles'], seconds=result['seconds'])
 
 
 def layer_rows(manifest, probes, interval):
@@ -118,7 +124,7 @@ def main(argv=None):
     started = time.time()
 
     from firmware import evidence
-    from firmware.generate import load_folding
+    from firmware.backend.folding import load_folding
     from hls.convert import load_config
     from hls.csim import describe_float_vs_fixed
     from model import data

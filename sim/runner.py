@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import cli
-from firmware.library import rtl_sources
+from firmware.library import rtl_sources, stage_roms
 
 SIMULATORS = ('verilator', 'icarus')
 # width changes are deliberate (sign and zero extension by context); the rest of -Wall stays on
@@ -42,9 +42,10 @@ def verilog_value(value):
     return f'"{value}"' if isinstance(value, (str, Path)) else value
 
 
-def run(toplevel, test_module, test_dir, parameters=None, build_dir=None, sim=None, sources=(), env=None, testcase=None, family=None):
+def run(toplevel, test_module, test_dir, parameters=None, build_dir=None, sim=None, sources=(), env=None, testcase=None, family=None, design=None):
     """Build `toplevel` from firmware/rtl (plus `sources`) and run the cocotb module `test_module`
-    (a file in `test_dir`); raises AssertionError when a cocotb test fails."""
+    (a file in `test_dir`); raises AssertionError when a cocotb test fails. `design`: a generated
+    design's folder, whose ROM files the simulation reads from its working folder."""
     from cocotb_tools.runner import get_results, get_runner
 
     sim = simulator(sim)
@@ -67,6 +68,8 @@ def run(toplevel, test_module, test_dir, parameters=None, build_dir=None, sim=No
         log = build_dir / 'build.log'
         tail = log.read_text(errors='replace').splitlines()[-25:] if log.exists() else []
         raise RuntimeError(f'{sim} could not build {toplevel} ({err}); the end of its log:\n' + '\n'.join(tail)) from err
+    if design is not None:
+        stage_roms(design, build_dir)  # the simulator runs in build_dir
     results = build_dir / 'results.xml'
     # cocotb hands the simulator this process's sys.path as PYTHONPATH: the bench's own folder
     # (the project's packages are installed in the environment)

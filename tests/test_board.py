@@ -35,7 +35,7 @@ def test_dma_batches_come_back_whole_and_bit_exact(tmp_path):
     (tmp_path / 'manifest.json').write_text(json.dumps(manifest))
     result = tmp_path / 'result.json'
     runner.run(
-        manifest['top'], 'test_dma', cli.ROOT / 'sim' / 'dma', build_dir=tmp_path / 'sim', sources=[tmp_path / 'rtl' / f'{manifest["top"]}.v'],
+        manifest['top'], 'test_dma', cli.ROOT / 'sim' / 'dma', build_dir=tmp_path / 'sim', sources=[tmp_path / 'rtl' / f'{manifest["top"]}.v'], design=tmp_path / 'rtl',
         env={'DMA_MANIFEST': str(tmp_path / 'manifest.json'), 'DMA_IMAGES': str(tmp_path / 'images.npy'), 'DMA_BATCHES': json.dumps(BATCHES), 'DMA_RESULT': str(result)},
     )  # fmt: skip
     received = json.loads(result.read_text())
@@ -60,7 +60,7 @@ def test_ulx3s_top_answers_frames_through_its_uart_pins(tmp_path):
     runner.run(
         'ulx3s_top', 'test_ulx3s', cli.ROOT / 'sim' / 'ulx3s', build_dir=tmp_path / 'sim',
         parameters=dict(CLKS_PER_BIT=8, TIMEOUT_BYTES=20),
-        sources=[tmp_path / 'rtl' / f'{manifest["top"]}.v', board / 'uart_accelerator.v', board / 'ulx3s_top.v', cli.ROOT / 'sim' / 'ulx3s' / 'pll.v'],
+        design=tmp_path / 'rtl', sources=[tmp_path / 'rtl' / f'{manifest["top"]}.v', board / 'uart_accelerator.v', board / 'ulx3s_top.v', cli.ROOT / 'sim' / 'ulx3s' / 'pll.v'],
         env={'ULX3S_MANIFEST': str(tmp_path / 'manifest.json'), 'ULX3S_IMAGES': str(tmp_path / 'images.npy'), 'ULX3S_RESULT': str(result)},
     )  # fmt: skip
     got = json.loads(result.read_text())
@@ -87,11 +87,10 @@ def test_uart_answers_are_parsed_across_reads_and_noise():
 def test_board_run_says_what_is_missing(tmp_path, monkeypatch, capsys):
     from firmware.board import run
 
-    config = ['--config', str(run.ROOT / 'hls' / 'config.yaml')]
-    monkeypatch.setattr(run, 'ROOT', tmp_path)  # where it looks for the bitstream
+    out = tmp_path / 'build' / 'synth' / 'ulx3s'
+    config = ['--config', str(cli.ROOT / 'hls' / 'config.yaml'), '--build', str(out)]
     assert cli.run(run.main, ['--board', 'ulx3s', *config]) == 2
     assert 'no bitstream' in capsys.readouterr().err
-    out = tmp_path / 'build' / 'synth' / 'ulx3s'
     (out / 'rtl').mkdir(parents=True)
     (out / 'ulx3s.bit').write_bytes(b'bit')
     (out / 'rtl' / 'manifest.json').write_text('{}')

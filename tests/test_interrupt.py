@@ -12,7 +12,6 @@ import cli
 from tests.test_user_flow import TINY, image_folder
 
 
-
 def tool_running(names):
     def started(process, out):
         return any(comm(pid) in names for pid in cli.descendants(process.pid))

@@ -128,7 +128,7 @@ def test_6_images_in_a_nested_folder_are_an_error(tmp_path):
 
     root = image_folder(tmp_path / 'images')
     (root / 'spot' / 'more').mkdir()
-    (root / 'spot' / '0.png').rename(root / 'spot' / 'more' / '0.png')
+    (root / 'spot' / '1.png').rename(root / 'spot' / 'more' / '1.png')
     with pytest.raises(data.ImageFolderError, match='a folder inside a class folder is not read'):
         data.read_image_folder(root, (16, 16, 1))
 

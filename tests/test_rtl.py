@@ -6,11 +6,15 @@ import numpy as np
 import pytest
 
 import cli
-from firmware.generate import FIFO_MARGIN, GraphError, build, load_folding
+from firmware.backend.folding import load_folding
+from firmware.backend.ir import GraphError
+from firmware.backend.passes import FIFO_MARGIN
+from firmware.generate import build
 from hls.convert import convert, load_config
 from model import data
 from model.squeezenet import DEFAULT, VARIANTS, squeezenet
 from model.quantize import calibrate, quantized_twin
+from sim import runner
 from sim.run_network import simulate, timing
 
 # other metaparameters: 5x5/2 first conv with asymmetric 'same' padding, 3x3 kept to a quarter,
@@ -63,7 +67,7 @@ def test_shipped_model_100_images_with_idle_and_backpressure(tmp_path):
 
 
 def test_without_the_computed_fifos_the_fire_dataflow_deadlocks(tmp_path, monkeypatch):
-    from firmware import generate
+    from firmware.backend import passes
     from model.store import load_model
 
     config = load_config()
@@ -72,7 +76,7 @@ def test_without_the_computed_fifos_the_fire_dataflow_deadlocks(tmp_path, monkey
     limit = 10 * 11110  # five times what two images need
     check = simulate(qmodel, config, x, tmp_path / 'with', 'verilator', log=lambda m: None, cycle_limit=limit)
     np.testing.assert_array_equal(check['rtl'], check['csim'])
-    monkeypatch.setattr(generate, 'PASSES', [p for p in generate.PASSES if p[0] != 'insert_fifos'])
+    monkeypatch.setattr(passes, 'PASSES', [p for p in passes.PASSES if p[0] != 'insert_fifos'])
     with pytest.raises(AssertionError, match='cocotb tests failed'):
         simulate(qmodel, config, x, tmp_path / 'without', 'verilator', log=lambda m: None, cycle_limit=limit)
 
@@ -193,13 +197,47 @@ def test_the_folding_auto_chose_pins_the_same_design(default_graph, tmp_path):
 
 def test_the_passes_are_listed_and_a_run_stops_after_one(default_graph, capsys):
     from firmware import generate
+    from firmware.backend import passes
 
-    assert [name for name, _ in generate.PASSES] == ['fuse', 'fold', 'insert_fifos']
-    _, fused = generate.run_passes(default_graph, {}, budget=220, stop_after='fuse')
+    assert [name for name, _ in passes.PASSES] == ['fuse', 'fold', 'insert_fifos']
+    _, fused = passes.run_passes(default_graph, {}, budget=220, stop_after='fuse')
     assert 'PE' not in fused[0].params and not any(n.module == 'axis_fifo' for n in fused)
-    _, folded = generate.run_passes(default_graph, {}, budget=220, stop_after='fold')
+    _, folded = passes.run_passes(default_graph, {}, budget=220, stop_after='fold')
     assert all('PE' in n.params for n in folded if n.weights is not None) and not any(n.module == 'axis_fifo' for n in folded)
     with pytest.raises(GraphError, match="no pass 'buffer'; the passes are: fuse, fold, insert_fifos"):
-        generate.run_passes(default_graph, {}, budget=220, stop_after='buffer')
+        passes.run_passes(default_graph, {}, budget=220, stop_after='buffer')
     assert generate.main(['--list-passes']) == 0
     assert 'insert_fifos: Give each fork' in capsys.readouterr().out
+
+
+def test_a_generated_design_moves_as_a_whole(tmp_path):
+    """No absolute path in the generated files: moved elsewhere, the design simulates on both
+    simulators and Yosys elaborates it with its ROMs, from the new place."""
+    import shutil
+
+    from firmware import yosys
+    from firmware.library import rtl_sources, stage_roms
+    from model.store import load_model
+    from sim.run_network import run_rtl
+
+    config = load_config()
+    x = data.to_input(data.load('test')[0][:2]).astype(np.float64)
+    first = simulate(load_model(config['model']), config, x, tmp_path / 'first', 'verilator', log=lambda m: None)
+    moved = tmp_path / 'elsewhere' / 'design'
+    shutil.move(tmp_path / 'first' / 'rtl', moved)
+    shutil.rmtree(tmp_path / 'first')
+    for text in [p.read_text() for p in moved.rglob('*') if p.is_file()]:
+        assert str(tmp_path) not in text
+    for sim in runner.SIMULATORS:
+        (tmp_path / sim).mkdir()
+        result = run_rtl(first['manifest'], moved, x, tmp_path / sim, sim, log=lambda m: None)
+        np.testing.assert_array_equal(result['rtl'], first['csim'])
+    top = first['manifest']['top']
+    for staged in (True, False):
+        work = tmp_path / f'yosys-{staged}'
+        work.mkdir()
+        (work / 'synth.ys').write_text(yosys.script(rtl_sources(moved / f'{top}.v'), top, 'hierarchy -check', after=['proc', 'memory_collect']))
+        if staged:
+            stage_roms(moved, work)
+        assert yosys.run(work, check=False) == (0 if staged else 1)
+    assert 'rom/conv1_w.mem' in (tmp_path / 'yosys-False' / 'yosys.out').read_text()

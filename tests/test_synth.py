@@ -86,7 +86,13 @@ def test_yosys_synthesizes_a_module_for_xc7(tmp_path):
 def test_vivado_script_names_the_board_part(board, tmp_path):
     spec = boards.load_board(board)
     manifest = {'top': 'squeezenet_top', 'input': {'beat_bits': 8}, 'output': {'beat_bits': 256}}
-    tcl = vivado.write_project(tmp_path, spec, manifest, tmp_path / 'rtl', 10).read_text()
+    (tmp_path / 'rtl' / 'rom').mkdir(parents=True)
+    (tmp_path / 'rtl' / 'squeezenet_top.v').write_text('module squeezenet_top; endmodule\n')
+    (tmp_path / 'rtl' / 'rom' / 'conv1_w.mem').write_text('00\n')
+    tcl = vivado.write_project(tmp_path / 'vivado', spec, manifest, tmp_path / 'rtl', 10).read_text()
+    # the project folder holds every source it reads, named relative to the script
+    assert str(tmp_path) not in tcl and (tmp_path / 'vivado' / 'src' / 'rom' / 'conv1_w.mem').is_file()
+    assert (tmp_path / 'vivado' / 'src' / 'squeezenet_top.v').is_file() and (tmp_path / 'vivado' / 'src' / 'axis_fifo.v').is_file()
     assert f'-part {spec["part"]}' in tcl and f'board_part {spec["board_part"]}' in tcl
     assert 'create_bd_cell -type module -reference squeezenet_top accelerator' in tcl
     assert 'c_s_axis_s2mm_tdata_width {256}' in tcl and 'write_bitstream' in tcl

@@ -13,6 +13,8 @@ import os
 import sys
 import time
 
+from pathlib import Path
+
 import numpy as np
 
 import cli
@@ -25,6 +27,7 @@ def main(argv=None):
     parser.add_argument('--port', default='/dev/ttyUSB0', help="the board's USB serial port")
     parser.add_argument('--images', type=cli.count, default=100, help='first N test images (default 100)')
     parser.add_argument('--config', default=str(cli.ROOT / 'hls' / 'config.yaml'), help="design point (its `data`: the images sent)")
+    parser.add_argument('--build', default=None, help='the folder `make synth` wrote (default build/synth/<board>)')
     args = parser.parse_args(argv)
 
     from cli import tools
@@ -33,7 +36,7 @@ def main(argv=None):
 
     board = load_board(args.board)
     config = load_config(args.config)
-    out = cli.ROOT / 'build' / 'synth' / board['name']
+    out = Path(args.build or cli.ROOT / 'build' / 'synth' / board['name'])
     bit, manifest = out / f'{board["name"]}.bit', out / 'rtl' / 'manifest.json'
     if board['family'] != 'ecp5' or 'baud' not in board:
         raise cli.InputError(f'{board["name"]} is not run over a UART here (a Zynq board runs firmware/board/pynq_driver.py on its PS)')
@@ -46,13 +49,16 @@ def main(argv=None):
     tools.run([program, '-b', board['name'], bit], out, 'openFPGALoader.log')
     time.sleep(0.5)  # the PLL locks and the reset releases
 
-    from firmware.board.uart_driver import UartAccelerator
+    from firmware.board.uart_driver import LinkError, UartAccelerator
     from model import data
 
     images, labels, _, what = data.test_set(config['data'])
     images, labels = images[: args.images], labels[: args.images]
     accel = UartAccelerator(args.port, json.loads(manifest.read_text()), baud=board['baud'])
-    logits = accel.predict(images)
+    try:
+        logits = accel.predict(images)
+    except LinkError as err:
+        raise cli.ToolFailed(f'{board["name"]} at {args.port}: {err}') from None
     print(f'{board["name"]}: {len(images)} {what}, top-1 {np.mean(logits.argmax(1) == labels):.4f}, '
           f'{len(images) / accel.seconds:,.1f} images/s over the UART at {board["baud"]:,} baud')  # fmt: skip
     return 0

@@ -64,8 +64,8 @@ class Responses:
                 del self.buffer[:1]
 
 
-class BoardError(RuntimeError):
-    pass
+class LinkError(RuntimeError):
+    """The board did not answer as the frame protocol says (a board or link fault, not bad input)."""
 
 
 class UartAccelerator:
@@ -91,13 +91,13 @@ class UartAccelerator:
                 sent.append(i)
             data = self.serial.read(max(1, self.serial.in_waiting))
             if not data:
-                raise BoardError(f'no answer from the board within {self.serial.timeout} s (is it programmed? `make board-run` does)')
+                raise LinkError(f'no answer from the board within {self.serial.timeout} s (is it programmed? `make board-run` does)')
             for kind, payload in parser.feed(data):
                 i = sent.pop(0)
                 if kind == 'result':
                     answers[i] = payload
                 elif i in retried:
-                    raise BoardError(f'image {i}: the board answered {kind} twice')
+                    raise LinkError(f'image {i}: the board answered {kind} twice')
                 else:
                     retried.add(i)
                     queue.insert(0, i)

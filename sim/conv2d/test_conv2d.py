@@ -7,10 +7,10 @@ import cocotb
 import numpy as np
 import pytest
 
-from firmware.generate import conv2d_cycles, conv_size
+from firmware.backend.modules import conv2d_cycles, conv_size
 from sim import reference, runner
 from sim.axis_tb import TB, measure_interval
-from sim.pointwise_conv.test_pointwise_conv import FORMATS, check, dense_ref, random_inputs, write_roms
+from sim.mac import FORMATS, check, dense_ref, random_inputs, write_roms
 
 PADS = ('PAD_T', 'PAD_L', 'PAD_B', 'PAD_R')
 

@@ -48,7 +48,7 @@ async def probe(dut, probes, done, found):
         if hasattr(dut, f'{tensor}_tvalid')  # the last layer's output is the top's m_axis
     ]
     for name, *_ in streams:
-        found[name] = dict(starts=[], stalled=0, starved=0)
+        found[name] = dict(starts=[], stalled=0)
     counts = [0] * len(streams)
     while not done:
         await RisingEdge(dut.clk)
@@ -61,8 +61,6 @@ async def probe(dut, probes, done, found):
                     counts[i] += 1
                 else:
                     found[name]['stalled'] += 1
-            elif ready.value:
-                found[name]['starved'] += 1
 
 
 async def stream_all(dut):

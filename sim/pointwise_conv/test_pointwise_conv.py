@@ -1,65 +1,14 @@
-"""pointwise_conv: folded dot products with bias, ReLU and cast, against the reference.
-Also used for conv2d, whose beats are the windows of sliding_window."""
+"""pointwise_conv: folded dot products with bias, ReLU and cast, against the reference."""
 import json
 import os
 from pathlib import Path
 
 import cocotb
-import numpy as np
 import pytest
 
-from firmware.fixed import pack, unpack
-from firmware.rom import bias_words, weight_words, write_mem
-from sim import reference, runner
+from sim import runner
 from sim.axis_tb import TB, measure_interval
-
-
-def param(dut, name):
-    return int(getattr(dut, name).value)
-
-
-def case_data(params, seed=0):
-    """Random weights, biases and inputs within the formats of a parameter set."""
-    rng = np.random.default_rng(seed)
-    n = params.get('N') or params['K'] ** 2 * params['C_IN']
-    w = rng.integers(-(1 << (params['W_W'] - 1)), 1 << (params['W_W'] - 1), (n, params['C_OUT']))
-    b = rng.integers(-(1 << (params['B_W'] - 1)), 1 << (params['B_W'] - 1), params['C_OUT'])
-    return w, b
-
-
-def write_roms(params, build_dir):
-    """The ROM files of a parameter set; returns the parameters with their paths."""
-    build_dir.mkdir(parents=True, exist_ok=True)
-    w, b = case_data(params)
-    write_mem(build_dir / 'w.mem', weight_words(w.T, params['PE'], params['SIMD'], params['W_W']), params['PE'] * params['SIMD'] * params['W_W'])
-    write_mem(build_dir / 'b.mem', bias_words(b, params['PE'], params['B_W']), params['PE'] * params['B_W'])
-    return dict(params, WEIGHT_FILE=str(build_dir / 'w.mem'), BIAS_FILE=str(build_dir / 'b.mem'))
-
-
-async def check(dut, idle, backpressure, beats_in, n_in, expected_from):
-    """Send `beats_in` raw lane vectors, compare the outputs with expected_from(weights, biases)."""
-    tb = TB(dut)
-    await tb.reset()
-    tb.pauses(idle, backpressure)
-    params = json.loads(os.environ['CASE'])
-    w, b = case_data(params)
-    cocotb.start_soon(tb.send([pack(v, params['IN_W']) for v in beats_in]))
-    expected = expected_from(w, b, params)
-    got = np.array([unpack(beat, params['C_OUT'], params['OUT_W'], params['OUT_SIGNED']) for beat in await tb.recv(len(expected))])
-    assert np.array_equal(got, expected)
-    await tb.idle()
-
-
-def dense_ref(x, w, b, p):
-    return reference.dense(
-        x, w, b, p['IN_F'], p['W_F'], p['B_F'], p['ACC_F'], p['ACC_W'], (p['OUT_W'], p['OUT_F'], bool(p['OUT_SIGNED']), p['ROUND'], p['SAT']), p['RELU']
-    )
-
-
-def random_inputs(p, count, shape):
-    rng = np.random.default_rng(1)
-    lo, hi = (-(1 << (p['IN_W'] - 1)), 1 << (p['IN_W'] - 1)) if p['IN_SIGNED'] else (0, 1 << p['IN_W'])
-    return rng.integers(lo, hi, (count, *shape))
+from sim.mac import FORMATS, check, dense_ref, random_inputs, write_roms
 
 
 @cocotb.test(timeout_time=5, timeout_unit="ms")
@@ -81,7 +30,6 @@ async def run_interval(dut):
     assert set(intervals) == {(p['C_OUT'] // p['PE']) * (p['N'] // p['SIMD'])}, intervals
 
 
-FORMATS = dict(IN_W=8, IN_F=3, IN_SIGNED=0, W_W=8, W_F=6, B_W=8, B_F=7, ACC_W=22, ACC_F=9, OUT_W=8, OUT_F=4, OUT_SIGNED=0, ROUND=1, SAT=1, RELU=1)
 CASES = {  # folding: everything in one cycle, partly folded (some multipliers in LUTs), fully
     # serial; a signed linear (bypass) layer with LUT multipliers
     'pe4-simd8': dict(FORMATS, N=8, C_OUT=4, PE=4, SIMD=8),

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from firmware.fixed import pack, unpack
-from firmware.generate import window_cycles
+from firmware.backend.modules import window_cycles
 from sim import reference, runner
 from sim.axis_tb import TB, measure_interval
 
