@@ -31,8 +31,15 @@ class ToolFailed(RuntimeError):
     status 4."""
 
 
-class Help(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
-    """--help: the module's docstring as written, and each option's default."""
+class Help(argparse.RawDescriptionHelpFormatter):
+    """--help: the module's docstring as written, and each option's default (where it has one
+    its help does not already say)."""
+
+    def _get_help_string(self, action):
+        text = action.help or ''
+        if action.default not in (None, False, argparse.SUPPRESS) and 'default' not in text:
+            text += ' (default: %(default)s)'
+        return text
 
 
 class Parser(argparse.ArgumentParser):

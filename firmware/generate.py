@@ -103,7 +103,7 @@ def main(argv=None):
     parser.add_argument('--stop-after', default=None, metavar='PASS', help='print the nodes after this pass (as JSON) instead of writing the RTL')
     args = parser.parse_args(argv)
     if args.list_passes:
-        print('\n'.join(f'{name}: {run.__doc__.splitlines()[0]}' for name, run in PASSES))
+        print('\n'.join(f'{name:<14}{" ".join(run.__doc__.split()).split("; `options`")[0].split(". ")[0]}' for name, run in PASSES))
         return 0
 
     from hls.convert import convert, load_config

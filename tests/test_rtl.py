@@ -207,7 +207,7 @@ def test_the_passes_are_listed_and_a_run_stops_after_one(default_graph, capsys):
     with pytest.raises(GraphError, match="no pass 'buffer'; the passes are: fuse, fold, insert_fifos"):
         passes.run_passes(default_graph, {}, budget=220, stop_after='buffer')
     assert generate.main(['--list-passes']) == 0
-    assert 'insert_fifos: Give each fork' in capsys.readouterr().out
+    assert 'insert_fifos  Give each fork' in capsys.readouterr().out
 
 
 def test_a_generated_design_moves_as_a_whole(tmp_path):
