@@ -19,6 +19,8 @@ def load_model(path):
     import model.quant  # noqa: F401  registers the quantized layers for deserialization
 
     path = Path(path)
+    if path.is_dir():
+        raise ModelFileError(f'{path}: a folder (a TensorFlow SavedModel?); save the model as one .keras file: model.save("my.keras")')
     if not path.is_file():
         raise ModelFileError(f'model file not found: {path}')
     if path.suffix != '.keras' or not zipfile.is_zipfile(path):

@@ -153,3 +153,15 @@ def test_7_a_part_other_than_the_boards_is_refused(tmp_path, capsys):
     with pytest.raises(ConfigError, match="is not the part of board pynq-z2"):
         load_config(tmp_path / 'c.yaml')
     assert load_config(tmp_path / 'c.yaml', board='zcu102')['part'] == 'xczu9eg-ffvb1156-2-e'
+
+
+def test_papercuts_a_savedmodel_folder_and_a_quantized_model_get_a_hint(tmp_path, capsys):
+    from model.quantize import main
+
+    (tmp_path / 'saved_model').mkdir()
+    assert cli.run(main, ['--model', str(tmp_path / 'saved_model'), '--out', str(tmp_path / 'out')]) == cli.BAD_INPUT
+    assert 'a folder (a TensorFlow SavedModel?)' in capsys.readouterr().err
+    quantized = str(cli.ROOT / 'model' / 'default' / 'quantized.keras')
+    assert cli.run(main, ['--model', quantized, '--out', str(tmp_path / 'out')]) == cli.BAD_INPUT
+    assert 'the model is already quantized: give its float model' in capsys.readouterr().err
+    assert not (tmp_path / 'out').exists()
