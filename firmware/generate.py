@@ -25,6 +25,7 @@ from firmware.backend.folding import folding_lines, load_folding
 from firmware.backend.modules import MODULES, mac_cycles, multipliers
 from firmware.backend.passes import PASSES, run_passes
 from firmware.backend.top import TOP, beat_bits, lane_bits, stream_info, write_top
+from firmware import manifest as manifests
 from firmware.boards import load_board, multiplier_budget
 from firmware.rom import bias_words, weight_words, write_mem
 
@@ -77,7 +78,7 @@ def build(graph, folding, out_dir, budget=None, lut_budget=0):
         f'  Estimated interval: {interval} cycles per image; multipliers: {manifest["multipliers"]} ({manifest["lut_multipliers"]} in LUTs).',
     ]
     write_top(out_dir / f'{TOP}.v', tensors, nodes, image, logits, doc)
-    (out_dir / 'manifest.json').write_text(json.dumps(manifest, indent=1) + '\n')
+    manifest = manifests.write(out_dir, manifest)
     chosen = {n.name: {'pe': n.params['PE'], 'simd': n.params['SIMD']} for n in nodes if n.weights is not None}
     (out_dir / 'folding.yaml').write_text('# The folding of this design (generated; `folding: <this file>` in a design point pins it).\n'
                                           + ''.join(f'{name}: {{pe: {f["pe"]}, simd: {f["simd"]}}}\n' for name, f in chosen.items()))  # fmt: skip

@@ -38,7 +38,9 @@ def digests(rtl):
         return hashlib.sha256(data).hexdigest()
 
     top = (rtl / 'squeezenet_top.v').read_text().replace(str(rtl.resolve()) + '/', '')  # the ROM folder
-    found = {'squeezenet_top.v': h(top.encode()), 'manifest.json': h((rtl / 'manifest.json').read_bytes())}
+    # the manifest as 7b961be wrote it, before it had a version
+    manifest = {k: v for k, v in json.loads((rtl / 'manifest.json').read_text()).items() if k != 'version'}
+    found = {'squeezenet_top.v': h(top.encode()), 'manifest.json': h((json.dumps(manifest, indent=1) + '\n').encode())}
     found.update({f'rom/{p.name}': h(p.read_bytes()) for p in sorted((rtl / 'rom').glob('*.mem'))})
     return found
 

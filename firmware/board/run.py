@@ -8,7 +8,6 @@ Needs the bitstream of `make synth BOARD=ulx3s`. Programs the FPGA's SRAM with o
 the first test images through firmware/board/uart_driver.py and prints top-1 and images/s.
 Exit status: 0 ran, 2 bad input (no bitstream, unknown board), 3 no board or no loader.
 """
-import json
 import os
 import sys
 import time
@@ -31,16 +30,17 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     from cli import tools
+    from firmware import manifest as manifests
     from firmware.boards import load_board
     from hls.convert import load_config
 
     board = load_board(args.board)
     config = load_config(args.config)
     out = Path(args.build or cli.ROOT / 'build' / 'synth' / board['name'])
-    bit, manifest = out / f'{board["name"]}.bit', out / 'rtl' / 'manifest.json'
+    bit = out / f'{board["name"]}.bit'
     if board['family'] != 'ecp5' or 'baud' not in board:
         raise cli.InputError(f'{board["name"]} is not run over a UART here (a Zynq board runs firmware/board/pynq_driver.py on its PS)')
-    if not bit.exists() or not manifest.exists():
+    if not bit.exists() or not (out / 'rtl' / manifests.NAME).exists():
         raise cli.InputError(f'no bitstream at {bit}: run  make synth BOARD={board["name"]}  first')
     if not os.path.exists(args.port):
         raise cli.ToolMissing(f'no board at {args.port}: connect the {board["name"]} by its USB port (US1) or give PORT=...')
@@ -54,7 +54,7 @@ def main(argv=None):
 
     images, labels, _, what = data.test_set(config['data'])
     images, labels = images[: args.images], labels[: args.images]
-    accel = UartAccelerator(args.port, json.loads(manifest.read_text()), baud=board['baud'])
+    accel = UartAccelerator(args.port, manifests.read(out / 'rtl'), baud=board['baud'])
     try:
         logits = accel.predict(images)
     except LinkError as err:
