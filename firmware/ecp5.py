@@ -21,7 +21,7 @@ from cli import steps
 from firmware import nextpnr, pnr, yosys
 from firmware.boards import BoardError, fit, format_table
 from firmware.generate import generate_rtl
-from firmware.library import rtl_sources
+from firmware.library import rtl_sources, uart_sources
 from model.store import atomic_dir
 
 
@@ -69,7 +69,7 @@ def step_pll(ctx):
 def step_place_and_route(ctx):
     board, manifest = ctx.board, ctx.manifest
     files = board_files(board)
-    sources = rtl_sources(ctx.out / 'rtl' / f'{manifest["top"]}.v', *sorted(files.glob('*.v')), ctx.out / 'pll' / 'pll.v', family='ecp5')
+    sources = rtl_sources(ctx.out / 'rtl' / f'{manifest["top"]}.v', *uart_sources(), *sorted(files.glob('*.v')), ctx.out / 'pll' / 'pll.v', family='ecp5')
     top = f'{board["name"]}_top'
     # the hierarchy kept for the per-layer table, then flattened for nextpnr
     script = yosys.script(sources, top, 'synth_ecp5 -noflatten', top_params(ctx), after=[yosys.dump_cells(manifest['top']), 'flatten', 'write_json top.json'])

@@ -1,10 +1,14 @@
-"""The RTL module library (firmware/rtl): the files every tool reads, and the ROM files a generated
-design brings. Imports nothing heavy, so that the simulation benches use the same list without
-loading TensorFlow."""
+"""The HDL: the network's module library (firmware/rtl: the files every tool reads for a network,
+and all that enters its digest), the UART board I/O (firmware/board/uart: only the boards that
+talk over a UART read it), the lint waivers, and the ROM files a generated design brings.
+Imports nothing heavy, so that the simulation benches use the same lists without loading
+TensorFlow."""
 import shutil
 from pathlib import Path
 
 RTL = Path(__file__).resolve().parent / 'rtl'
+UART = Path(__file__).resolve().parent / 'board' / 'uart'
+LINT_WAIVERS = RTL / 'lint.vlt'  # the waivers of verilator -Wall, each with its reason
 
 
 def rtl_sources(*extra, family=None):
@@ -14,6 +18,11 @@ def rtl_sources(*extra, family=None):
     if family:
         files.update({p.name: p for p in (RTL / family).glob('*.v')})
     return [files[name] for name in sorted(files)] + [Path(p) for p in extra]
+
+
+def uart_sources():
+    """The UART byte and frame layers between a board's pins and the network."""
+    return sorted(UART.glob('*.v'))
 
 
 def stage_roms(rtl_dir, work):

@@ -8,6 +8,7 @@ import pytest
 
 import cli
 from firmware.board.pynq_driver import decode
+from firmware.library import uart_sources
 from hls.convert import load_config
 from model import data
 from sim import runner
@@ -60,7 +61,7 @@ def test_ulx3s_top_answers_frames_through_its_uart_pins(tmp_path):
     runner.run(
         'ulx3s_top', 'test_ulx3s', cli.ROOT / 'sim' / 'ulx3s', build_dir=tmp_path / 'sim',
         parameters=dict(CLKS_PER_BIT=8, TIMEOUT_BYTES=20),
-        design=tmp_path / 'rtl', sources=[tmp_path / 'rtl' / f'{manifest["top"]}.v', board / 'uart_accelerator.v', board / 'ulx3s_top.v', cli.ROOT / 'sim' / 'ulx3s' / 'pll.v'],
+        design=tmp_path / 'rtl', sources=[tmp_path / 'rtl' / f'{manifest["top"]}.v', *uart_sources(), board / 'uart_accelerator.v', board / 'ulx3s_top.v', cli.ROOT / 'sim' / 'ulx3s' / 'pll.v'],
         env={'ULX3S_MANIFEST': str(tmp_path / 'manifest.json'), 'ULX3S_IMAGES': str(tmp_path / 'images.npy'), 'ULX3S_RESULT': str(result)},
     )  # fmt: skip
     got = json.loads(result.read_text())

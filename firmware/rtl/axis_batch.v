@@ -37,6 +37,7 @@ module axis_batch #(
 );
 
 localparam PB = PIXELS > 1 ? $clog2(PIXELS) : 1;
+localparam integer PRE_LAST = PIXELS - 2;
 
 reg [PB-1:0] pixel = 0;
 reg padding = 0;  // the packet ended inside this image: the rest is zeros
@@ -56,7 +57,7 @@ always @(posedge clk) begin
         last_pixel <= PIXELS == 1;
     end else if (sent) begin
         pixel <= last_pixel ? 0 : pixel + 1;
-        last_pixel <= PIXELS == 1 || pixel == PIXELS - 2;
+        last_pixel <= PIXELS == 1 || pixel == PRE_LAST[PB-1:0];
         padding <= !last_pixel && (padding || s_axis_tlast);
     end
 end
@@ -73,6 +74,10 @@ axis_fifo #(
 assign m_axis_tdata = s_res_tdata;
 assign m_axis_tvalid = s_res_tvalid;
 assign s_res_tready = m_axis_tready;
+
+`ifndef SYNTHESIS
+always @(posedge clk) if (!rst && m_axis_tvalid && !flag_valid) $fatal(1, "axis_batch: a result came before its image's last pixel");
+`endif
 
 endmodule
 

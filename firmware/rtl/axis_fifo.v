@@ -20,6 +20,17 @@ module axis_fifo #(
 );
 
 localparam AW = DEPTH > 1 ? $clog2(DEPTH) : 1;
+localparam integer LAST = DEPTH - 1;
+
+generate
+    if (DEPTH < 1) begin : g_check_depth
+`ifdef __ICARUS__  // Icarus 11 has no elaboration-time $error: the check fails at time 0
+        initial $fatal(1, "axis_fifo: DEPTH must be at least 1");
+`else
+        $error("axis_fifo: DEPTH must be at least 1");
+`endif
+    end
+endgenerate
 
 reg [WIDTH-1:0] mem [0:DEPTH-1];
 reg [AW-1:0] wr_ptr = 0, rd_ptr = 0;
@@ -45,10 +56,10 @@ always @(posedge clk) begin
         not_full <= 1;
         not_empty <= 0;
     end else begin
-        if (push) wr_ptr <= wr_ptr == DEPTH-1 ? 0 : wr_ptr + 1;
-        if (pop) rd_ptr <= rd_ptr == DEPTH-1 ? 0 : rd_ptr + 1;
+        if (push) wr_ptr <= wr_ptr == LAST[AW-1:0] ? 0 : wr_ptr + 1;
+        if (pop) rd_ptr <= rd_ptr == LAST[AW-1:0] ? 0 : rd_ptr + 1;
         count <= count_next;
-        not_full <= count_next != DEPTH;
+        not_full <= count_next != DEPTH[AW:0];
         not_empty <= count_next != 0;
     end
 end

@@ -27,11 +27,11 @@ localparam GROW = SHIFT < 0 ? -SHIFT : 0;
 localparam XW = (IN_W + GROW > OUT_W ? IN_W + GROW : OUT_W) + 2;
 
 wire signed [XW-1:0] ext = IN_SIGNED ? {{(XW-IN_W){in_raw[IN_W-1]}}, in_raw} : {{(XW-IN_W){1'b0}}, in_raw};
-wire signed [XW-1:0] one = 1;
 wire signed [XW-1:0] scaled;
 
 generate
     if (SHIFT > 0) begin : g_drop
+        wire signed [XW-1:0] one = 1;
         wire signed [XW-1:0] half = ROUND ? (one <<< (SHIFT-1)) : {XW{1'b0}};
         assign scaled = (ext + half) >>> SHIFT;
     end else begin : g_grow

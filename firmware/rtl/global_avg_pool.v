@@ -1,6 +1,6 @@
 // global_avg_pool: the average of each channel over an H x W image, as hls4ml computes it.
 //   s_axis: H*W pixels of C lanes (IN_W bits, IN_F fractional, IN_SIGNED);
-//   m_axis: one beat per image, C lanes of OUT_W bits, tlast set.
+//   m_axis: one beat per image, C lanes of OUT_W bits.
 //   The sum is exact in ACC_W bits with ACC_F fractional bits; the average is the sum's raw
 //   value divided by H*W with truncation toward zero (ap_fixed's division by an integer), then
 //   cast to the output format. The division needs no multiplier: a restoring divider takes
@@ -26,7 +26,6 @@ module global_avg_pool #(
     output wire               s_axis_tready,
     output wire [C*OUT_W-1:0] m_axis_tdata,
     output wire               m_axis_tvalid,
-    output wire               m_axis_tlast,
     input  wire               m_axis_tready
 );
 
@@ -41,7 +40,6 @@ reg [$clog2(C+1)-1:0] lane = 0, lanes_out = 0;
 reg dividing = 0, busy = 0, done = 0;  // dividing: lanes left; busy: until the result left
 reg at_end = N == 1;  // count == N-1, as a register
 
-assign m_axis_tlast = 1'b1;
 // the last pixel of an image hands its sums over, so the divider must be free then
 assign s_axis_tready = !(at_end && busy);
 wire take = s_axis_tvalid && s_axis_tready;
@@ -63,15 +61,24 @@ endgenerate
 // magnitude shifts out at the top while the quotient shifts in at the bottom, then the sign
 wire [ACC_W-1:0] s = sums[ACC_W-1:0];
 reg [ACC_W-1:0] mag = 0;
-reg [RW-1:0] rem = 0;
+reg [RW-2:0] rem = 0;  // below N
 reg negative = 0;
 reg [$clog2(ACC_W+1)-1:0] step = 0;
 reg stepping = 0, signing = 0, q_valid = 0;
 reg [ACC_W-1:0] q = 0;
 wire [RW-1:0] rem_in = {rem[RW-2:0], mag[ACC_W-1]};
-wire fits = rem_in >= N;
+localparam [RW-1:0] N_RW = N;
+wire fits = rem_in >= N_RW;
+wire [RW-2:0] rem_next = fits ? rem_in[RW-2:0] - N_RW[RW-2:0] : rem_in[RW-2:0];  // below N
 wire [OUT_W-1:0] q_out;
 reg [1:0] cast_valid = 0;  // rounding, saturation
+generate
+    if (C > 1) begin : g_gather
+        always @(posedge clk) if (cast_valid[1]) avg <= {q_out, avg[C*OUT_W-1:OUT_W]};
+    end else begin : g_single
+        always @(posedge clk) if (cast_valid[1]) avg <= q_out;
+    end
+endgenerate
 fixed_cast_pipe #(
     .IN_W(ACC_W), .IN_F(ACC_F), .IN_SIGNED(1),
     .OUT_W(OUT_W), .OUT_F(OUT_F), .OUT_SIGNED(OUT_SIGNED), .ROUND(ROUND), .SAT(SAT)
@@ -86,11 +93,10 @@ always @(posedge clk) begin
         negative <= s[ACC_W-1];
         rem <= 0;
     end else if (stepping) begin
-        rem <= fits ? rem_in - N : rem_in;
+        rem <= rem_next;
         mag <= {mag[ACC_W-2:0], fits};
     end
     if (signing) q <= negative ? -mag : mag;
-    if (cast_valid[1]) avg <= C > 1 ? {q_out, avg[C*OUT_W-1:OUT_W]} : q_out;
     if (rst) begin
         count <= 0; at_end <= N == 1; lane <= 0; lanes_out <= 0; step <= 0;
         dividing <= 0; stepping <= 0; signing <= 0; q_valid <= 0; cast_valid <= 0; busy <= 0; done <= 0;

@@ -28,6 +28,17 @@ module max_pool #(
 
 localparam OH = H / P;
 localparam OW = W / P;
+localparam OXB = OW > 1 ? $clog2(OW) : 1;  // an entry of the row of partial maxima
+
+generate
+    if (P < 1 || P > H || P > W) begin : g_check_pool
+`ifdef __ICARUS__  // Icarus 11 has no elaboration-time $error: the check fails at time 0
+        initial $fatal(1, "max_pool: P must be at least 1 and at most H and W");
+`else
+        $error("max_pool: P must be at least 1 and at most H and W");
+`endif
+    end
+endgenerate
 
 reg [C*DW-1:0] partial [0:OW-1];
 reg [$clog2(H+1)-1:0] y = 0;
@@ -74,8 +85,9 @@ generate
 endgenerate
 
 always @(posedge clk) begin
-    if (take && in_range && !last) partial[ox] <= best;
-    read_ahead <= take ? partial[ox_after] : partial[ox];
+    // past the last full window ox may reach OW: nothing is written there, and what is read is unused
+    if (take && in_range && !last) partial[ox[OXB-1:0]] <= best;
+    read_ahead <= take ? partial[ox_after[OXB-1:0]] : partial[ox[OXB-1:0]];
     if (take) written <= best;
     forward <= take && in_range && !last && ox_next == ox;
     if (rst) begin

@@ -60,6 +60,32 @@ localparam LATENCY = T_SUM + 5;  // from the last issue of a beat to its result 
 // results that may be in flight or queued: enough that the credits never throttle a full pace
 localparam CREDITS = (LATENCY + 2 + DEPTH - 1) / DEPTH + 1;
 localparam CB = $clog2(CREDITS + 1);
+// counter ends and constants as wide as their counters, so that every comparison is that wide
+localparam integer ADDR_PRE_LAST = DEPTH - 2, NF_LAST = NF - 1, SF_LAST = SF - 1, PENDING_NEAR = CREDITS - 2;
+
+generate
+    if (C_OUT % PE != 0) begin : g_check_pe
+`ifdef __ICARUS__  // Icarus 11 has no elaboration-time $error: the check fails at time 0
+        initial $fatal(1, "pointwise_conv: C_OUT must be a multiple of PE");
+`else
+        $error("pointwise_conv: C_OUT must be a multiple of PE");
+`endif
+    end
+    if (N % SIMD != 0) begin : g_check_simd
+`ifdef __ICARUS__
+        initial $fatal(1, "pointwise_conv: N must be a multiple of SIMD");
+`else
+        $error("pointwise_conv: N must be a multiple of SIMD");
+`endif
+    end
+    if (LUT_MULS > PE * SIMD) begin : g_check_lut_muls
+`ifdef __ICARUS__
+        initial $fatal(1, "pointwise_conv: LUT_MULS must be at most PE*SIMD");
+`else
+        $error("pointwise_conv: LUT_MULS must be at most PE*SIMD");
+`endif
+    end
+endgenerate
 
 (* rom_style = "block" *) reg [PE*SIMD*W_W-1:0] weights [0:DEPTH-1];
 reg [PE*B_W-1:0] biases [0:NF-1];
@@ -104,7 +130,7 @@ always @(posedge clk) begin
         if (take && !fifo_pop) begin
             pending <= pending + 1;
             full <= near;
-            near <= pending == CREDITS-2;
+            near <= pending == PENDING_NEAR[CB-1:0];
         end else if (fifo_pop && !take) begin
             pending <= pending - 1;
             full <= 0;
@@ -114,9 +140,9 @@ always @(posedge clk) begin
         else if (issue_last) have_x <= 0;
         if (have_x) begin
             addr <= issue_last ? 0 : addr + 1;
-            at_last <= issue_last ? DEPTH == 1 : addr == DEPTH-2;
-            sf <= sf == SF-1 ? 0 : sf + 1;
-            if (sf == SF-1) nf <= nf == NF-1 ? 0 : nf + 1;
+            at_last <= issue_last ? DEPTH == 1 : addr == ADDR_PRE_LAST[AB-1:0];
+            sf <= sf == SF_LAST[SB-1:0] ? 0 : sf + 1;
+            if (sf == SF_LAST[SB-1:0]) nf <= nf == NF_LAST[NB-1:0] ? 0 : nf + 1;
         end
     end
 end
@@ -126,7 +152,7 @@ localparam CTL = 3 + NB;
 reg [T_SUM*CTL-1:0] ctl = 0;
 always @(posedge clk) begin
     if (rst) ctl <= 0;
-    else ctl <= {ctl[(T_SUM-1)*CTL-1:0], have_x, sf == 0, sf == SF-1, nf};
+    else ctl <= {ctl[(T_SUM-1)*CTL-1:0], have_x, sf == 0, sf == SF_LAST[SB-1:0], nf};
 end
 wire [CTL-1:0] at_sum = ctl[(T_SUM-1)*CTL +: CTL];
 wire sum_valid = at_sum[CTL-1], sum_first = at_sum[CTL-2], sum_last = at_sum[CTL-3];
@@ -153,10 +179,21 @@ generate
     for (p = 0; p < PE; p = p + 1) begin : g_pe
         // level l of the adder tree, term i at bits [(l*SIMD + i)*TW +: TW]; level 0 the products
         wire [SIMD*TW-1:0] products;
-        reg [(LEVELS > 0 ? LEVELS : 1)*SIMD*TW-1:0] sums = 0;
         wire [(LEVELS+1)*SIMD*TW-1:0] tree;
         if (LEVELS > 0) begin : g_tree
+            reg [LEVELS*SIMD*TW-1:0] sums = 0;
             assign tree = {sums, products};
+            integer l, i;
+            always @(posedge clk) begin
+                for (l = 1; l <= LEVELS; l = l + 1) begin
+                    for (i = 0; i < SIMD; i = i + 1) begin
+                        if (i < (SIMD + (1 << l) - 1) >> l) begin
+                            sums[((l-1)*SIMD + i)*TW +: TW] <= $signed(tree[((l-1)*SIMD + 2*i)*TW +: TW])
+                                + (2*i + 1 < (SIMD + (1 << (l-1)) - 1) >> (l-1) ? $signed(tree[((l-1)*SIMD + 2*i + 1)*TW +: TW]) : 0);
+                        end
+                    end
+                end
+            end
         end else begin : g_product
             assign tree = products;
         end
@@ -170,17 +207,6 @@ generate
                 mul_pipe #(
                     .A_W(IN_W), .A_SIGNED(IN_SIGNED), .B_W(W_W), .B_SIGNED(1), .P_W(TW)
                 ) mul (.clk(clk), .a(x_reg[s*IN_W +: IN_W]), .b(w_reg[(p*SIMD + s)*W_W +: W_W]), .p(products[s*TW +: TW]));
-            end
-        end
-        integer l, i;
-        always @(posedge clk) begin
-            for (l = 1; l <= LEVELS; l = l + 1) begin
-                for (i = 0; i < SIMD; i = i + 1) begin
-                    if (i < (SIMD + (1 << l) - 1) >> l) begin
-                        sums[((l-1)*SIMD + i)*TW +: TW] <= $signed(tree[((l-1)*SIMD + 2*i)*TW +: TW])
-                            + (2*i + 1 < (SIMD + (1 << (l-1)) - 1) >> (l-1) ? $signed(tree[((l-1)*SIMD + 2*i + 1)*TW +: TW]) : 0);
-                    end
-                end
             end
         end
         wire signed [ACC_W-1:0] sum = $signed(tree[LEVELS*SIMD*TW +: TW]);
@@ -203,11 +229,14 @@ endgenerate
 reg acc_done = 0, rounded = 0, cast_valid = 0, push = 0;
 reg [NB-1:0] acc_nf = 0, rounded_nf = 0, cast_nf = 0;
 reg [C_OUT*OUT_W-1:0] result = 0;
-always @(posedge clk) begin
-    if (cast_valid) begin
-        if (NF > 1) result <= {cast_reg, result[C_OUT*OUT_W-1:PE*OUT_W]};
-        else result <= cast_reg;
+generate
+    if (NF > 1) begin : g_gather
+        always @(posedge clk) if (cast_valid) result <= {cast_reg, result[C_OUT*OUT_W-1:PE*OUT_W]};
+    end else begin : g_single
+        always @(posedge clk) if (cast_valid) result <= cast_reg;
     end
+endgenerate
+always @(posedge clk) begin
     if (rst) begin
         acc_done <= 0; rounded <= 0; cast_valid <= 0; push <= 0;
     end else begin
@@ -217,18 +246,27 @@ always @(posedge clk) begin
         rounded_nf <= acc_nf;
         cast_valid <= rounded;
         cast_nf <= rounded_nf;
-        push <= cast_valid && cast_nf == NF-1;
+        push <= cast_valid && cast_nf == NF_LAST[NB-1:0];
     end
 end
 
+wire fifo_ready;
 axis_fifo #(
     .WIDTH(C_OUT*OUT_W),
     .DEPTH(CREDITS)
 ) out_fifo (
     .clk(clk), .rst(rst),
-    .s_axis_tdata(result), .s_axis_tvalid(push), .s_axis_tready(),
+    .s_axis_tdata(result), .s_axis_tvalid(push), .s_axis_tready(fifo_ready),
     .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready)
 );
+
+`ifndef SYNTHESIS
+// the credit rule: a beat is taken only with room for its result, so the FIFO's s_axis_tready
+// may be left out of the pipeline, which never stalls
+always @(posedge clk) begin
+    if (!rst && push && !fifo_ready) $fatal(1, "pointwise_conv: a result met a full FIFO (credits)");
+end
+`endif
 
 endmodule
 

@@ -59,14 +59,42 @@ localparam XB = W > 1 ? $clog2(W) : 1;  // a bank address: the column
 localparam NB = $clog2(NC + 1);
 localparam KB = $clog2(K + S + 1);
 localparam CREDITS = 4;            // reads in flight (3) or waiting in the FIFO, at most
+localparam RB = $clog2(CREDITS + 1);
 // from the last output row of an image to the first of the next: its top row moves this much
 localparam DELTA = H - (OH - 1) * S;
 localparam SB = $clog2((DELTA > S ? DELTA : S) + 1);
 localparam [BB-1:0] TOP_SLOT0 = ((-PAD_T) % B + B) % B;  // bank of row -PAD_T of the first image
-localparam [BB-1:0] STEP_SLOT = S % B, DELTA_SLOT = (DELTA % B + B) % B;
+localparam [BB-1:0] STEP_SLOT = S % B;
+localparam integer DELTA_MOD = (DELTA % B + B) % B;
+localparam [BB-1:0] DELTA_SLOT = DELTA_MOD[BB-1:0];
 // constants as wide as the row/column registers, so that no comparison is 32 bits wide
 localparam signed [CW-1:0] TOP0 = -PAD_T, LEFT0 = -PAD_L, LAST_TOP = (OH - 1) * S - PAD_T;
-localparam signed [CW-1:0] HC = H, WC = W, SC = S, DC = DELTA, K1 = K - 1, BM1 = B - 1;
+localparam signed [CW-1:0] HC = H, WC = W, SC = S, K1 = K - 1, BM1 = B - 1;
+localparam integer IX_PRE_LAST = W - 2;
+
+generate
+    if (K > H + PAD_T + PAD_B) begin : g_check_rows
+`ifdef __ICARUS__  // Icarus 11 has no elaboration-time $error: the check fails at time 0
+        initial $fatal(1, "sliding_window: K must be at most H + PAD_T + PAD_B");
+`else
+        $error("sliding_window: K must be at most H + PAD_T + PAD_B");
+`endif
+    end
+    if (K > W + PAD_L + PAD_R) begin : g_check_columns
+`ifdef __ICARUS__
+        initial $fatal(1, "sliding_window: K must be at most W + PAD_L + PAD_R");
+`else
+        $error("sliding_window: K must be at most W + PAD_L + PAD_R");
+`endif
+    end
+    if (S < 1) begin : g_check_stride
+`ifdef __ICARUS__
+        initial $fatal(1, "sliding_window: S must be at least 1");
+`else
+        $error("sliding_window: S must be at least 1");
+`endif
+    end
+endgenerate
 
 // -- input: the next pixel's column and bank; how far its row is below the top row being read
 reg [XB-1:0] ix = 0;
@@ -93,7 +121,7 @@ reg [2:0] settling = 3'b111;       // cycles since the output row changed, until
 reg all_rows = 0, last_row = 0;
 reg [XB-1:0] ix_seen = 0;
 wire col_in = all_rows || (last_row && need < ix_seen);
-reg [2:0] credits = CREDITS;  // reads that may be issued
+reg [RB-1:0] credits = CREDITS[RB-1:0];  // reads that may be issued
 wire shift;
 reg sweep_last = NC == 1, last_top = OH == 1;  // swept == NC - 1, top is the image's last output row
 wire issue = !rst && settling == 0 && col_in && (credits != 0 || shift);
@@ -129,18 +157,18 @@ always @(posedge clk) begin
         ix <= 0; ix_last <= W == 1; wr_slot <= 0; room <= 0; moved <= 0;
         ahead <= PAD_T; top <= TOP0; col <= LEFT0; top_slot <= TOP_SLOT0; need <= 0; swept <= 0;
         sweep_last <= NC == 1; last_top <= OH == 1;
-        settling <= 3'b111; credits <= CREDITS;
+        settling <= 3'b111; credits <= CREDITS[RB-1:0];
     end else begin
         settling <= {settling[1:0], 1'b0};
         credits <= credits - issue + shift;
         if (take) begin
             ix <= ix_last ? 0 : ix + 1;
-            ix_last <= W == 1 || (!ix_last && ix == W - 2);
+            ix_last <= W == 1 || (!ix_last && ix == IX_PRE_LAST[XB-1:0]);
             if (ix_last) wr_slot <= wr_slot == B - 1 ? 0 : wr_slot + 1;
         end
         // the top's move comes off `ahead` a cycle late: ahead is never less than the truth
         ahead <= ahead + row_done - moved;
-        moved <= !row_end ? 0 : image_end ? DELTA : S;
+        moved <= !row_end ? 0 : image_end ? DELTA[SB-1:0] : S[SB-1:0];
         room <= !row_done && ahead <= BM1;
         if (issue) begin
             swept <= swept + 1;
@@ -209,18 +237,25 @@ always @(*) begin
     column = {K*PW{1'b0}};
     for (ky = 0; ky < K; ky = ky + 1)
         for (b = 0; b < B; b = b + 1)
-            if (rd_slot[2] == b && rd_col_ok[2] && rd_rows[2][ky]) column[ky*PW +: PW] = q_reg[((b + ky) % B)*PW +: PW];
+            if (rd_slot[2] == b[BB-1:0] && rd_col_ok[2] && rd_rows[2][ky]) column[ky*PW +: PW] = q_reg[((b + ky) % B)*PW +: PW];
 end
 
 wire [K*PW-1:0] next_column;
-wire next_valid;
+wire next_valid, columns_ready;
 axis_fifo #(
     .WIDTH(K*PW), .DEPTH(CREDITS)
 ) columns (
     .clk(clk), .rst(rst),
-    .s_axis_tdata(column), .s_axis_tvalid(rd_valid[2]), .s_axis_tready(),
+    .s_axis_tdata(column), .s_axis_tvalid(rd_valid[2]), .s_axis_tready(columns_ready),
     .m_axis_tdata(next_column), .m_axis_tvalid(next_valid), .m_axis_tready(shift)
 );
+
+`ifndef SYNTHESIS
+// the credit rule: a read is issued only with room for its column, so reads never stall
+always @(posedge clk) begin
+    if (!rst && rd_valid[2] && !columns_ready) $fatal(1, "sliding_window: a column met a full FIFO (credits)");
+end
+`endif
 
 // -- the window: K columns, kx = 0 the oldest; a finished window waits for the output register
 reg [K*PW-1:0] win_cols [0:K-1];

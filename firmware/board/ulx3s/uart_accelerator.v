@@ -20,8 +20,8 @@ module uart_accelerator #(
     output wire busy  // images in the network
 );
 
-wire [7:0] rx_tdata, tx_tdata;
-wire rx_tvalid, rx_tready, tx_tvalid, tx_tready;
+wire [7:0] rx_data, tx_tdata;
+wire rx_valid, tx_tvalid, tx_tready;
 wire [DW-1:0] img_tdata;
 wire img_tvalid, img_tready, img_tlast;
 wire [RW-1:0] res_tdata;
@@ -29,12 +29,12 @@ wire res_tvalid, res_tready, res_tlast;
 wire nak;
 
 uart_rx #(.CLKS_PER_BIT(CLKS_PER_BIT)) rx (
-    .clk(clk), .rst(rst), .rxd(rxd), .m_axis_tdata(rx_tdata), .m_axis_tvalid(rx_tvalid), .m_axis_tready(rx_tready)
+    .clk(clk), .rst(rst), .rxd(rxd), .rx_data(rx_data), .rx_valid(rx_valid)
 );
 
 uart_frame_rx #(.PIXELS(PIXELS), .DW(DW), .TIMEOUT(TIMEOUT)) frames_in (
     .clk(clk), .rst(rst),
-    .s_axis_tdata(rx_tdata), .s_axis_tvalid(rx_tvalid), .s_axis_tready(rx_tready),
+    .rx_data(rx_data), .rx_valid(rx_valid),
     .m_axis_tdata(img_tdata), .m_axis_tvalid(img_tvalid), .m_axis_tready(img_tready), .m_axis_tlast(img_tlast),
     .nak(nak)
 );

@@ -17,6 +17,30 @@ module mul_pipe #(
     output wire [P_W-1:0] p
 );
 
+generate
+    if (A_W + !A_SIGNED > 18) begin : g_check_a
+`ifdef __ICARUS__  // Icarus 11 has no elaboration-time $error: the check fails at time 0
+        initial $fatal(1, "mul_pipe: A_W + !A_SIGNED must be at most 18 (the MULT18X18D operand)");
+`else
+        $error("mul_pipe: A_W + !A_SIGNED must be at most 18 (the MULT18X18D operand)");
+`endif
+    end
+    if (B_W + !B_SIGNED > 18) begin : g_check_b
+`ifdef __ICARUS__
+        initial $fatal(1, "mul_pipe: B_W + !B_SIGNED must be at most 18 (the MULT18X18D operand)");
+`else
+        $error("mul_pipe: B_W + !B_SIGNED must be at most 18 (the MULT18X18D operand)");
+`endif
+    end
+    if (P_W > 36) begin : g_check_p
+`ifdef __ICARUS__
+        initial $fatal(1, "mul_pipe: P_W must be at most 36");
+`else
+        $error("mul_pipe: P_W must be at most 36");
+`endif
+    end
+endgenerate
+
 wire [17:0] a18 = {{(18 - A_W){A_SIGNED ? a[A_W-1] : 1'b0}}, a};
 wire [17:0] b18 = {{(18 - B_W){B_SIGNED ? b[B_W-1] : 1'b0}}, b};
 wire [35:0] p36;

@@ -1,5 +1,5 @@
 // uart_frame_rx: images in frames from a byte stream (a UART), out as a pixel stream.
-//   s_axis: bytes. A frame is 0xA5 0x5A, PIXELS*DW/8 bytes of pixels (each pixel DW bits,
+//   rx_data/rx_valid: the bytes as they arrive (no ready: a line cannot wait). A frame is 0xA5 0x5A, PIXELS*DW/8 bytes of pixels (each pixel DW bits,
 //   little-endian), then a checksum byte that makes the sum of the pixel bytes and itself 0
 //   mod 256. m_axis: the PIXELS pixels of each good frame, tlast on the last (one image a batch).
 //   nak: a one-cycle pulse for each frame rejected: bad checksum, no free buffer, or a gap of
@@ -17,9 +17,8 @@ module uart_frame_rx #(
 ) (
     input  wire          clk,
     input  wire          rst,
-    input  wire [7:0]    s_axis_tdata,
-    input  wire          s_axis_tvalid,
-    output wire          s_axis_tready,
+    input  wire [7:0]    rx_data,
+    input  wire          rx_valid,
     output reg  [DW-1:0] m_axis_tdata = 0,
     output reg           m_axis_tvalid = 0,
     input  wire          m_axis_tready,
@@ -32,21 +31,40 @@ localparam PB = $clog2(PIXELS + 1);
 localparam AB = PIXELS > 1 ? $clog2(PIXELS) : 1;  // a pixel's address in a buffer
 localparam TB = $clog2(TIMEOUT + 1);
 localparam [1:0] HUNT = 0, SYNC = 1, DATA = 2, CHECK = 3;
+localparam BB = $clog2(BYTES + 1);
+localparam integer LAST_BYTE = BYTES - 1, LAST_PIXEL = PIXELS - 1;
+
+generate
+    if (DW % 8 != 0 || DW < 8) begin : g_check_dw
+`ifdef __ICARUS__  // Icarus 11 has no elaboration-time $error: the check fails at time 0
+        initial $fatal(1, "uart_frame_rx: DW must be a multiple of 8");
+`else
+        $error("uart_frame_rx: DW must be a multiple of 8");
+`endif
+    end
+endgenerate
 
 reg [DW-1:0] mem [0:(2 << AB)-1];  // buffer b at {b, pixel}
 
 // -- receive
 reg [1:0] state = HUNT;
 reg [PB-1:0] wr_pixel = 0;
-reg [$clog2(BYTES + 1)-1:0] wr_byte = 0;
-reg [DW-1:0] assembled = 0;
+reg [BB-1:0] wr_byte = 0;
 reg [7:0] sum = 0;
 reg [TB-1:0] idle = 0;
 reg wr_buf = 0;       // filled in turn, sent in turn: images leave in the order they came
 reg accept = 0;       // wr_buf was free when the frame began: its pixels are kept
 reg [1:0] full = 0;  // buffers holding an image not yet sent
-assign s_axis_tready = 1;  // the line cannot wait
-wire [DW-1:0] next_pixel = BYTES == 1 ? s_axis_tdata : {s_axis_tdata, assembled[DW-1:8]};
+wire [DW-1:0] next_pixel;  // little-endian: the byte at hand is the pixel's top one
+generate
+    if (BYTES > 1) begin : g_assemble
+        reg [DW-1:8] assembled = 0;  // the pixel's bytes so far, in its top bits
+        always @(posedge clk) if (rx_valid && state == DATA) assembled <= next_pixel[DW-1:8];
+        assign next_pixel = {rx_data, assembled};
+    end else begin : g_byte
+        assign next_pixel = rx_data;
+    end
+endgenerate
 reg send_done = 0;  // from the sender: buffer done_buf was emptied
 reg done_buf = 0;
 
@@ -59,33 +77,32 @@ always @(posedge clk) begin
         wr_buf <= 0;
     end else begin
         if (send_done) full[done_buf] <= 0;  // a cycle after the sender let go of it
-        idle <= state == HUNT || s_axis_tvalid ? 0 : idle + 1;
+        idle <= state == HUNT || rx_valid ? 0 : idle + 1;
         if (state != HUNT && idle == TIMEOUT) begin
             state <= HUNT;
             nak <= 1;
-        end else if (s_axis_tvalid) begin
+        end else if (rx_valid) begin
             case (state)
-                HUNT: if (s_axis_tdata == 8'hA5) state <= SYNC;
+                HUNT: if (rx_data == 8'hA5) state <= SYNC;
                 SYNC: begin
-                    state <= s_axis_tdata == 8'h5A ? DATA : s_axis_tdata == 8'hA5 ? SYNC : HUNT;
+                    state <= rx_data == 8'h5A ? DATA : rx_data == 8'hA5 ? SYNC : HUNT;
                     wr_pixel <= 0; wr_byte <= 0; sum <= 0;
                     accept <= !full[wr_buf];
                 end
                 DATA: begin
-                    sum <= sum + s_axis_tdata;
-                    assembled <= next_pixel;
-                    if (wr_byte == BYTES - 1) begin
+                    sum <= sum + rx_data;
+                    if (wr_byte == LAST_BYTE[BB-1:0]) begin
                         wr_byte <= 0;
                         if (accept) mem[{wr_buf, wr_pixel[AB-1:0]}] <= next_pixel;
                         wr_pixel <= wr_pixel + 1;
-                        if (wr_pixel == PIXELS - 1) state <= CHECK;
+                        if (wr_pixel == LAST_PIXEL[PB-1:0]) state <= CHECK;
                     end else begin
                         wr_byte <= wr_byte + 1;
                     end
                 end
                 CHECK: begin
                     state <= HUNT;
-                    if (sum + s_axis_tdata == 8'd0 && accept) begin
+                    if (sum + rx_data == 8'd0 && accept) begin
                         full[wr_buf] <= 1;
                         wr_buf <= !wr_buf;
                     end else begin
@@ -117,9 +134,9 @@ always @(posedge clk) begin
             m_axis_tvalid <= sending;
             if (sending) begin
                 m_axis_tdata <= mem[{rd_buf, rd_pixel[AB-1:0]}];
-                m_axis_tlast <= rd_pixel == PIXELS - 1;
+                m_axis_tlast <= rd_pixel == LAST_PIXEL[PB-1:0];
                 rd_pixel <= rd_pixel + 1;
-                if (rd_pixel == PIXELS - 1) begin
+                if (rd_pixel == LAST_PIXEL[PB-1:0]) begin
                     sending <= 0;
                     send_done <= 1;
                     done_buf <= rd_buf;

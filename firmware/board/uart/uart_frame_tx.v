@@ -25,6 +25,17 @@ module uart_frame_tx #(
 
 localparam BYTES = RW / 8;
 localparam NB = $clog2(BYTES + 4);
+localparam integer RESULT_BYTES = BYTES + 3;  // a result frame: sync, result, checksum
+
+generate
+    if (RW % 8 != 0 || RW < 8) begin : g_check_rw
+`ifdef __ICARUS__  // Icarus 11 has no elaboration-time $error: the check fails at time 0
+        initial $fatal(1, "uart_frame_tx: RW must be a multiple of 8");
+`else
+        $error("uart_frame_tx: RW must be a multiple of 8");
+`endif
+    end
+endgenerate
 
 reg [7:0] naks = 0;           // rejections not yet answered
 reg [NB-1:0] index = 0;       // byte of the frame being sent
@@ -45,9 +56,9 @@ always @(posedge clk) begin
         naks <= 0;
         busy <= 0;
     end else begin
-        naks <= naks + nak - (!busy && !s_axis_tvalid && !in_flight && naks != 0);
+        naks <= naks + {7'd0, nak} - {7'd0, !busy && !s_axis_tvalid && !in_flight && naks != 0};
         if (take) begin
-            busy <= 1; index <= 0; length <= BYTES + 3; result <= s_axis_tdata; sum <= 0;
+            busy <= 1; index <= 0; length <= RESULT_BYTES[NB-1:0]; result <= s_axis_tdata; sum <= 0;
         end else if (!busy && !in_flight && naks != 0) begin
             busy <= 1; index <= 0; length <= 2;
         end else if (sent) begin

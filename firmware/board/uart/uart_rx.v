@@ -1,9 +1,9 @@
 // uart_rx: 8N1 serial in, a byte per beat out.
 //   rxd: the line (idle high), brought into the clock domain by two registers; CLKS_PER_BIT
-//   clock cycles per bit (clock / baud rate, rounded). m_axis: one byte per received frame;
-//   a frame whose stop bit is low (a break, or a start bit that was noise) is dropped. The
-//   byte is held until taken; one that arrives while the last is still held replaces it
-//   (the line cannot be stalled: the frame layer above must keep up, at 8 bits per 10 bit times).
+//   clock cycles per bit (clock / baud rate, rounded). rx_data/rx_valid: each received byte,
+//   rx_valid high for one cycle; a frame whose stop bit is low (a break, or a start bit that
+//   was noise) is dropped. There is no ready: the line cannot be stalled, so the frame layer
+//   above takes every byte (uart_frame_rx does).
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none
@@ -14,9 +14,8 @@ module uart_rx #(
     input  wire       clk,
     input  wire       rst,
     input  wire       rxd,
-    output reg  [7:0] m_axis_tdata = 0,
-    output reg        m_axis_tvalid = 0,
-    input  wire       m_axis_tready
+    output reg  [7:0] rx_data = 0,
+    output reg        rx_valid = 0
 );
 
 localparam CB = $clog2(CLKS_PER_BIT * 3 / 2 + 1);
@@ -30,10 +29,9 @@ reg [7:0] shift = 0;
 
 always @(posedge clk) begin
     sync <= {sync[0], rxd};
-    if (m_axis_tvalid && m_axis_tready) m_axis_tvalid <= 0;
+    rx_valid <= 0;
     if (rst) begin
         busy <= 0;
-        m_axis_tvalid <= 0;
     end else if (!busy) begin
         if (!line) begin  // a start bit: sample the data bits in their middles
             busy <= 1;
@@ -49,8 +47,8 @@ always @(posedge clk) begin
     end else begin
         busy <= 0;
         if (line) begin
-            m_axis_tdata <= shift;
-            m_axis_tvalid <= 1;
+            rx_data <= shift;
+            rx_valid <= 1;
         end
     end
 end
