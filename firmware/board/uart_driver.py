@@ -4,7 +4,7 @@
     accel = UartAccelerator('/dev/ttyUSB0', manifest, baud=3_000_000)
     logits = accel.predict(images)          # images: (N, H, W[, C]) uint8 pixels
 
-Framing (firmware/rtl/uart_frame_rx.v, uart_frame_tx.v): an image goes as 0xA5 0x5A, its pixel
+Framing (firmware/board/uart/uart_frame_rx.v, uart_frame_tx.v): an image goes as 0xA5 0x5A, its pixel
 bytes (the DMA stream's bytes, `encode`), then a checksum byte that makes the sum of the pixel
 bytes and itself 0 mod 256. Each frame is answered in order: 0xA5 0x5A, the result beat's bytes
 and a checksum, or 0xA5 0xE1 when the board rejected the frame (bad checksum, a gap inside it, no

@@ -78,7 +78,7 @@ always @(posedge clk) begin
     end else begin
         if (send_done) full[done_buf] <= 0;  // a cycle after the sender let go of it
         idle <= state == HUNT || rx_valid ? 0 : idle + 1;
-        if (state != HUNT && idle == TIMEOUT) begin
+        if (state != HUNT && idle == TIMEOUT[TB-1:0]) begin
             state <= HUNT;
             nak <= 1;
         end else if (rx_valid) begin

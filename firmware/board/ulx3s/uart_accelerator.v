@@ -45,11 +45,12 @@ squeezenet_top network (
     .m_axis_tdata(res_tdata), .m_axis_tvalid(res_tvalid), .m_axis_tready(res_tready), .m_axis_tlast(res_tlast)
 );
 
-// images whose last pixel went in and whose result has not come out
+// images whose last pixel went in and whose result has not come out (each image is a packet of
+// its own, so its result carries tlast)
 reg [3:0] in_flight = 0;
 always @(posedge clk) begin
     if (rst) in_flight <= 0;
-    else in_flight <= in_flight + (img_tvalid && img_tready && img_tlast) - (res_tvalid && res_tready);
+    else in_flight <= in_flight + (img_tvalid && img_tready && img_tlast) - (res_tvalid && res_tready && res_tlast);
 end
 assign busy = in_flight != 0;
 
