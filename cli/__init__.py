@@ -8,6 +8,7 @@ import argparse
 import contextlib
 import math
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -42,6 +43,21 @@ class Help(argparse.RawDescriptionHelpFormatter):
         return text
 
 
+# the Makefile's variable for each option it passes (tests/test_new_user.py checks them against it)
+MAKE_VARIABLES = {
+    '--board': 'BOARD', '--clock-mhz': 'CLOCK_MHZ', '--config': 'CONFIG', '--data': 'DATA', '--design': 'DESIGN',
+    '--epochs': 'EPOCHS', '--images': 'IMAGES', '--model': 'MODEL', '--out': 'OUT', '--port': 'PORT', '--sim': 'SIM',
+}  # fmt: skip
+
+
+def for_user(message):
+    """`message`, its options named as the make variables that set them when make runs the
+    command (MAKELEVEL is set): a make user never typed --model."""
+    if not os.environ.get('MAKELEVEL'):
+        return message
+    return re.sub(r'--[a-z][a-z-]*', lambda m: f'{MAKE_VARIABLES[m[0]]}= ({m[0]})' if m[0] in MAKE_VARIABLES else m[0], message)
+
+
 class Parser(argparse.ArgumentParser):
     """argparse with a bad argument reported in one line (no usage block), exit status 2, and
     --help showing the defaults."""
@@ -50,7 +66,7 @@ class Parser(argparse.ArgumentParser):
         super().__init__(*args, **{'formatter_class': Help, **kwargs})
 
     def error(self, message):
-        self.exit(BAD_INPUT, f'error: {message} (see --help)\n')
+        self.exit(BAD_INPUT, f'error: {for_user(message)} (see --help)\n')
 
 
 def read_mapping(path, error, what, holds):
@@ -145,17 +161,20 @@ def run(main, argv=None):
     except SystemExit as done:  # argparse's --help and errors
         return done.code
     except InputError as err:
-        print(f'error: {err}', file=sys.stderr)
+        print(f'error: {for_user(str(err))}', file=sys.stderr)
         return BAD_INPUT
     except ToolMissing as err:
-        print(f'error: {err}', file=sys.stderr)
+        print(f'error: {for_user(str(err))}', file=sys.stderr)
         return TOOL_MISSING
     except ToolFailed as err:
-        print(f'error: {err}', file=sys.stderr)
+        print(f'error: {for_user(str(err))}', file=sys.stderr)
         return TOOL_FAILED
     except KeyboardInterrupt:
         print('\ninterrupted: earlier outputs are as they were', file=sys.stderr)
         return INTERRUPTED
     finally:
+        from cli import tools  # cli/tools.py imports this module
+
+        tools.stop_all()  # a tool still running in the background (a failure or an interrupt elsewhere)
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -25,6 +25,12 @@ def uart_sources():
     return sorted(UART.glob('*.v'))
 
 
+def verilog_value(value):
+    """A parameter value as Verilog writes it (a string or path quoted), in a top or on a
+    simulator's command line."""
+    return f'"{value}"' if isinstance(value, (str, Path)) else str(value)
+
+
 def stage_roms(rtl_dir, work):
     """A generated design's rom/ into the folder a tool runs in: its top names the ROM files
     relative to that folder (`$readmemh("rom/conv1_w.mem")`), whichever tool reads them."""

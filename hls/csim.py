@@ -11,14 +11,15 @@ import ctypes
 import multiprocessing
 import os
 import re
-import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 import cli
+from cli import tools
 from model.store import atomic_dir
 
 # the test bench logs with the stream's default 6 digits; every bit needs more
@@ -145,14 +146,22 @@ def start_c_testbench(project, x, expected):
     np.savetxt(project / 'tb_data' / 'tb_input_features.dat', x.reshape(len(x), -1), fmt='%.10g')
     np.savetxt(project / 'tb_data' / 'tb_output_predictions.dat', expected, fmt='%.17g')
     patch_generated(project / 'myproject_test.cpp', 'hls4ml test bench', *TB_PRECISION_PATCH)
+    gxx = tools.find('g++', 'apt-get install g++ (make setup does as root)')
     # weights relative to the project, where it runs: the project is written under a temporary name
-    build = "g++ -O3 -std=c++17 -Ifirmware/ap_types '-DWEIGHTS_DIR=\"firmware/weights\"' myproject_test.cpp firmware/myproject.cpp -o csim_tb"
-    log = open(project / 'csim_tb.log', 'w')
-    process = subprocess.Popen(f'{build} && ./csim_tb', shell=True, cwd=project, stdout=log, stderr=subprocess.STDOUT)
+    build = [gxx, '-O3', '-std=c++17', '-Ifirmware/ap_types', '-DWEIGHTS_DIR="firmware/weights"', 'myproject_test.cpp', 'firmware/myproject.cpp', '-o', 'csim_tb']
+
+    def build_and_run():
+        tools.run(build, project, 'csim_tb_build.log')
+        tools.run(['./csim_tb'], project, 'csim_tb.log')
+
+    pool = ThreadPoolExecutor(1)
+    done = pool.submit(build_and_run)
 
     def finish():
-        if process.wait() != 0:
-            raise cli.ToolFailed(f'C test bench (g++ myproject_test.cpp, then csim_tb) failed; see {project / "csim_tb.log"}')
+        try:
+            done.result()
+        finally:
+            pool.shutdown()
         return np.loadtxt(project / 'tb_data' / 'csim_results.log', ndmin=2)
 
     return finish

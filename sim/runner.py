@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import cli
-from firmware.library import LINT_WAIVERS, rtl_sources, stage_roms
+from firmware.library import LINT_WAIVERS, rtl_sources, stage_roms, verilog_value
 
 SIMULATORS = ('verilator', 'icarus')
 # tests/test_lint.py holds the library and the generated tops to -Wall; a bench's parameter sweep
@@ -39,11 +39,6 @@ def simulator(name=None):
     return name
 
 
-def verilog_value(value):
-    """A parameter value as the simulators' command lines want it (strings quoted)."""
-    return f'"{value}"' if isinstance(value, (str, Path)) else value
-
-
 def run(toplevel, test_module, test_dir, parameters=None, build_dir=None, sim=None, sources=(), env=None, testcase=None, family=None, design=None):
     """Build `toplevel` from firmware/rtl (plus `sources`) and run the cocotb module `test_module`
     (a file in `test_dir`); raises AssertionError when a cocotb test fails. `design`: a generated
@@ -51,8 +46,9 @@ def run(toplevel, test_module, test_dir, parameters=None, build_dir=None, sim=No
     from cocotb_tools.runner import get_results, get_runner
 
     sim = simulator(sim)
-    parameters = {k: verilog_value(v) for k, v in (parameters or {}).items()}
-    tag = '-'.join(f'{k}{v}' for k, v in sorted(parameters.items()) if not isinstance(v, str)) or 'default'
+    parameters = parameters or {}
+    tag = '-'.join(f'{k}{v}' for k, v in sorted(parameters.items()) if not isinstance(v, (str, Path))) or 'default'
+    parameters = {k: verilog_value(v) for k, v in parameters.items()}
     build_dir = Path(build_dir or cli.ROOT / 'build' / 'sim' / toplevel / f'{sim}-{tag}')
     runner = get_runner(sim)
     try:

@@ -165,3 +165,19 @@ def test_papercuts_a_savedmodel_folder_and_a_quantized_model_get_a_hint(tmp_path
     assert cli.run(main, ['--model', quantized, '--out', str(tmp_path / 'out')]) == cli.BAD_INPUT
     assert 'the model is already quantized: give its float model' in capsys.readouterr().err
     assert not (tmp_path / 'out').exists()
+
+
+def test_papercuts_errors_under_make_name_the_make_variables(monkeypatch, capsys):
+    makefile = (cli.ROOT / 'Makefile').read_text()
+    for option, variable in cli.MAKE_VARIABLES.items():
+        assert f'{option} "$({variable})"' in makefile or f'{option} $({variable})' in makefile, option
+    message = 'argument --model: expected a file; --set and --help stay'
+    monkeypatch.delenv('MAKELEVEL', raising=False)
+    assert cli.for_user(message) == message  # a command-line user sees the option typed
+    monkeypatch.setenv('MAKELEVEL', '1')
+    assert cli.for_user(message) == 'argument MODEL= (--model): expected a file; --set and --help stay'
+    parser = cli.Parser()
+    parser.add_argument('--images', type=cli.count)
+    with pytest.raises(SystemExit):
+        parser.parse_args(['--images', '-1'])
+    assert 'argument IMAGES= (--images)' in capsys.readouterr().err

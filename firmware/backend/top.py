@@ -3,6 +3,7 @@ import math
 import re
 
 from firmware.backend.modules import MODULES
+from firmware.library import verilog_value
 
 TOP = 'squeezenet_top'
 BATCH_DEPTH = 16  # images in flight whose batch end (tlast) axis_batch holds; more only stall the input
@@ -16,10 +17,6 @@ def lane_bits(fmt):
 def beat_bits(tensor):
     """tdata width at the top: whole-byte lanes, padded to a power of two bytes (AXI DMA widths)."""
     return max(8, 1 << math.ceil(math.log2(tensor.lanes * lane_bits(tensor.fmt))))
-
-
-def verilog_value(value):
-    return f'"{value}"' if isinstance(value, str) else str(value)
 
 
 def write_top(path, tensors, nodes, image, logits, doc):
