@@ -30,11 +30,11 @@ $(READY): requirements.txt pyproject.toml tools/bootstrap.sh
 csim: $(READY)  ## convert the shipped model with hls4ml, compile, run the C simulation bit-exact
 	$(PY) -m hls.csim --config "$(CONFIG)" $(if $(IMAGES),--images $(IMAGES)) $(STATUS)
 
-sim: $(READY)  ## generate the RTL from the same graph and simulate it (cocotb) bit-exact vs csim
-	$(PY) -m sim.run_network --config "$(CONFIG)" --images $(or $(IMAGES),100) $(if $(SIM),--sim $(SIM)) $(STATUS)
+sim: $(READY)  ## generate the RTL from the same graph and simulate it (cocotb) bit-exact vs csim [OUT=build/sim/mine]
+	$(PY) -m sim.run_network --config "$(CONFIG)" --images $(or $(IMAGES),100) $(if $(SIM),--sim $(SIM)) $(if $(OUT),--out "$(OUT)") $(STATUS)
 
-synth: $(READY)  ## open synthesis (Yosys) for BOARD, utilization and fit, vendor projects
-	$(PY) -m firmware.synth $(if $(BOARD),--board $(BOARD)) --config "$(CONFIG)" $(STATUS)
+synth: $(READY)  ## open synthesis (Yosys) for BOARD, utilization and fit, vendor projects [OUT=build/synth/mine]
+	$(PY) -m firmware.synth $(if $(BOARD),--board $(BOARD)) --config "$(CONFIG)" $(if $(OUT),--out "$(OUT)") $(STATUS)
 
 timing: $(READY)  ## open place and route (nextpnr-ecp5, LFE5U-85F-6): post-route Fmax per module and network
 	$(PY) -m firmware.timing --config "$(CONFIG)" $(if $(CLOCK_MHZ),--clock-mhz $(CLOCK_MHZ)) $(if $(MODULES_ONLY),--modules-only) $(STATUS)

