@@ -2,6 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# the commands name their options as make variables in errors when this is set (cli.for_user);
+# pytest runs without it, so tests see what a command-line user sees
+CLI := CLI_FROM_MAKE=1 $(PY)
 READY := $(VENV)/.ready
 IMAGES ?=
 CONFIG ?= hls/config.yaml
@@ -28,34 +31,34 @@ $(READY): requirements.txt pyproject.toml tools/bootstrap.sh
 	@touch $@
 
 csim: $(READY)  ## convert the shipped model with hls4ml, compile, run the C simulation bit-exact
-	$(PY) -m hls.csim --config "$(CONFIG)" $(if $(IMAGES),--images $(IMAGES)) $(STATUS)
+	$(CLI) -m hls.csim --config "$(CONFIG)" $(if $(IMAGES),--images $(IMAGES)) $(STATUS)
 
 sim: $(READY)  ## generate the RTL from the same graph and simulate it (cocotb) bit-exact vs csim [OUT=build/sim/mine]
-	$(PY) -m sim.run_network --config "$(CONFIG)" --images $(or $(IMAGES),100) $(if $(SIM),--sim $(SIM)) $(if $(OUT),--out "$(OUT)") $(STATUS)
+	$(CLI) -m sim.run_network --config "$(CONFIG)" --images $(or $(IMAGES),100) $(if $(SIM),--sim $(SIM)) $(if $(OUT),--out "$(OUT)") $(STATUS)
 
 synth: $(READY)  ## open synthesis (Yosys) for BOARD, utilization and fit, vendor projects [OUT=build/synth/mine]
-	$(PY) -m firmware.synth $(if $(BOARD),--board $(BOARD)) --config "$(CONFIG)" $(if $(OUT),--out "$(OUT)") $(STATUS)
+	$(CLI) -m firmware.synth $(if $(BOARD),--board $(BOARD)) --config "$(CONFIG)" $(if $(OUT),--out "$(OUT)") $(STATUS)
 
 timing: $(READY)  ## open place and route (nextpnr-ecp5, LFE5U-85F-6): post-route Fmax per module and network
-	$(PY) -m firmware.timing --config "$(CONFIG)" $(if $(CLOCK_MHZ),--clock-mhz $(CLOCK_MHZ)) $(if $(MODULES_ONLY),--modules-only) $(STATUS)
+	$(CLI) -m firmware.timing --config "$(CONFIG)" $(if $(CLOCK_MHZ),--clock-mhz $(CLOCK_MHZ)) $(if $(MODULES_ONLY),--modules-only) $(STATUS)
 
 board-run: $(READY)  ## program an ECP5 board (BOARD=ulx3s) and classify test images on it (PORT=/dev/ttyUSB0)
-	$(PY) -m firmware.board.run --board $(or $(BOARD),ulx3s) --config "$(CONFIG)" $(if $(PORT),--port "$(PORT)") $(if $(IMAGES),--images $(IMAGES)) $(STATUS)
+	$(CLI) -m firmware.board.run --board $(or $(BOARD),ulx3s) --config "$(CONFIG)" $(if $(PORT),--port "$(PORT)") $(if $(IMAGES),--images $(IMAGES)) $(STATUS)
 
 bitstream: $(READY)  ## synth, then the Vivado bitstream (needs vivado on PATH)
-	$(PY) -m firmware.synth $(if $(BOARD),--board $(BOARD)) --config "$(CONFIG)" --bitstream $(STATUS)
+	$(CLI) -m firmware.synth $(if $(BOARD),--board $(BOARD)) --config "$(CONFIG)" --bitstream $(STATUS)
 
 train: $(READY)  ## train float then 8-bit QAT: the shipped default into model/default, or DATA=images DESIGN=file.yaml OUT=model/mine
-	$(PY) -m model.train $(if $(OUT),--out "$(OUT)") $(if $(DATA),--data "$(DATA)") $(if $(DESIGN),--design "$(DESIGN)") $(if $(EPOCHS),--epochs $(EPOCHS)) $(STATUS)
+	$(CLI) -m model.train $(if $(OUT),--out "$(OUT)") $(if $(DATA),--data "$(DATA)") $(if $(DESIGN),--design "$(DESIGN)") $(if $(EPOCHS),--epochs $(EPOCHS)) $(STATUS)
 
 quantize: $(READY)  ## calibrate and QAT a float Keras model: MODEL=my.keras OUT=model/mine [DATA=images]
-	$(PY) -m model.quantize --model "$(MODEL)" --out "$(OUT)" $(if $(DATA),--data "$(DATA)") $(STATUS)
+	$(CLI) -m model.quantize --model "$(MODEL)" --out "$(OUT)" $(if $(DATA),--data "$(DATA)") $(STATUS)
 
 tables: $(READY)  ## retrain every design point of the compression and variants tables (~35 min)
-	$(PY) -m model.tables $(STATUS)
+	$(CLI) -m model.tables $(STATUS)
 
 bench: $(READY)  ## report: the compression and variants tables, RTL and synthesis figures, plots
-	$(PY) -m bench.report $(if $(IMAGES),--images $(IMAGES)) $(STATUS)
+	$(CLI) -m bench.report $(if $(IMAGES),--images $(IMAGES)) $(STATUS)
 
 test: $(READY)  ## run the tests (the slow end-to-end ones too when CI is set)
 	$(PY) -m pytest $(PYTEST_SELECT)

@@ -52,8 +52,9 @@ MAKE_VARIABLES = {
 
 def for_user(message):
     """`message`, its options named as the make variables that set them when make runs the
-    command (MAKELEVEL is set): a make user never typed --model."""
-    if not os.environ.get('MAKELEVEL'):
+    command (the Makefile sets CLI_FROM_MAKE): a make user never typed --model. Not MAKELEVEL:
+    `make test` sets that for every test, which must see what a command-line user sees."""
+    if not os.environ.get('CLI_FROM_MAKE'):
         return message
     return re.sub(r'--[a-z][a-z-]*', lambda m: f'{MAKE_VARIABLES[m[0]]}= ({m[0]})' if m[0] in MAKE_VARIABLES else m[0], message)
 

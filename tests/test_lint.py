@@ -1,6 +1,5 @@
 """`verilator --lint-only -Wall` is clean on every HDL module and on the generated tops, with the
 waivers of firmware/rtl/lint.vlt only (each with its reason), and no waiver anywhere else."""
-import re
 import subprocess
 
 import pytest
@@ -55,7 +54,7 @@ def test_generated_tops_lint_clean(tmp_path):
 
 def test_the_waivers_live_in_one_place():
     hdl = [*RTL.rglob('*.v'), *UART.glob('*.v'), *(BOARD / 'ulx3s').glob('*.v')]
-    inline = [str(p) for p in hdl if re.search(r'verilator\s+lint_off|lint_off', p.read_text())]
+    inline = [str(p) for p in hdl if 'lint_off' in p.read_text()]
     assert not inline, f'lint waivers outside {LINT_WAIVERS.name}: {inline}'
     lines = LINT_WAIVERS.read_text().splitlines()
     for i, line in enumerate(lines):

@@ -172,9 +172,9 @@ def test_papercuts_errors_under_make_name_the_make_variables(monkeypatch, capsys
     for option, variable in cli.MAKE_VARIABLES.items():
         assert f'{option} "$({variable})"' in makefile or f'{option} $({variable})' in makefile, option
     message = 'argument --model: expected a file; --set and --help stay'
-    monkeypatch.delenv('MAKELEVEL', raising=False)
+    monkeypatch.delenv('CLI_FROM_MAKE', raising=False)
     assert cli.for_user(message) == message  # a command-line user sees the option typed
-    monkeypatch.setenv('MAKELEVEL', '1')
+    monkeypatch.setenv('CLI_FROM_MAKE', '1')
     assert cli.for_user(message) == 'argument MODEL= (--model): expected a file; --set and --help stay'
     parser = cli.Parser()
     parser.add_argument('--images', type=cli.count)
