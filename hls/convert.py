@@ -185,6 +185,9 @@ def convert(qmodel, config, output_dir=None):
     """The hls4ml ModelGraph of a quantized model, its project written to output_dir."""
     import hls4ml
 
+    from hls import pooling
+
+    pooling.register()
     # the accelerator backend wraps the design for a board (AXI stream, DMA, block design)
     board = {'board': config['board']} if config['backend'] == 'VivadoAccelerator' else {}
     with warnings.catch_warnings():  # hls4ml's pointwise pass warns once per 1x1 conv about its own rename

@@ -81,9 +81,9 @@ def check_supported(model):
             raise UnsupportedModel(f'{where} is not supported{HINTS.get(kind, "")}; supported layers: {", ".join(SUPPORTED[1:])}')
         if kind == 'MaxPooling2D':
             config = layer.get_config()
-            if tuple(config['pool_size']) != tuple(config['strides']) or config['padding'] != 'valid':
-                raise UnsupportedModel(f"{where}: pool {tuple(config['pool_size'])} with strides {tuple(config['strides'])} and padding "
-                                       f"{config['padding']!r}: hls4ml's io_stream pooling needs pool size == strides and no padding")
+            size, strides = tuple(config['pool_size']), tuple(config['strides'])
+            if size[0] != size[1] or strides[0] != strides[1]:
+                raise UnsupportedModel(f'{where}: pool {size} with strides {strides}: the RTL window pool takes square pools and strides')
         if kind == 'Conv2D':
             config = layer.get_config()
             if _conv_activation(layer) is None:

@@ -46,6 +46,12 @@ def max_pool(image, p):
     return blocks.max(axis=(1, 3))
 
 
+def window_max_pool(image, k, stride, pad_t, pad_l, pad_b, pad_r):
+    """Max over each k x k window; the padding's zeros take part (unsigned inputs only)."""
+    win = windows(image, k, stride, pad_t, pad_l, pad_b, pad_r)
+    return win.reshape(*win.shape[:2], k * k, image.shape[2]).max(axis=2)
+
+
 def global_avg_pool(image, in_frac, acc_frac, acc_width, out):
     """hls4ml's average: exact sum, raw / (H*W) truncated toward zero, cast to out."""
     total = wrap(image.sum(axis=(0, 1)) << (acc_frac - in_frac), acc_width, True)

@@ -59,3 +59,25 @@ def test_config_errors(tmp_path):
     bad.write_text('- just\n- a list\n')
     with pytest.raises(ConfigError, match='mapping'):
         load_config(bad)
+
+
+@pytest.mark.parametrize('h, w, pool, stride, padding', [(9, 9, 3, 2, 'valid'), (8, 10, 3, 2, 'same'), (6, 6, 3, 1, 'same'), (7, 7, 2, 1, 'valid')])
+def test_overlapping_and_padded_pools_run_in_hls4ml_io_stream(h, w, pool, stride, padding, tmp_path):
+    """hls/pooling.py's pass and C++ (hls4ml's own io_stream pooling aborts on these), equal to
+    Keras on values of the fixed-point grid; (6, 6, 3, 1, 'same') has two rows of windows
+    ending on the last input row."""
+    import hls4ml
+    import keras
+
+    from hls import pooling
+
+    pooling.register()
+    inputs = keras.Input((h, w, 3))
+    model = keras.Model(inputs, keras.layers.MaxPooling2D(pool, stride, padding=padding)(inputs))
+    config = hls4ml.utils.config_from_keras_model(model, granularity='name', default_precision='ap_fixed<8,4>')
+    graph = hls4ml.converters.convert_from_keras_model(model, hls_config=config, io_type='io_stream', output_dir=str(tmp_path), backend='Vivado')
+    assert [layer.class_name for layer in graph.get_layers()][1:] == ['OverlappingPooling2D']
+    graph.compile()
+    x = np.round(np.random.default_rng(0).uniform(-7, 7, (4, h, w, 3)) * 16) / 16
+    expected = model.predict(x, verbose=0)
+    assert np.array_equal(graph.predict(x).reshape(expected.shape), expected)

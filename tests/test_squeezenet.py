@@ -1,6 +1,8 @@
 import pytest
 
-from model.squeezenet import DEFAULT, SQUEEZENET_V1_0, SQUEEZENET_V1_1, VARIANTS, fire_filters, squeezenet
+from model.squeezenet import (
+    DEFAULT, SQUEEZENET_V1_0, SQUEEZENET_V1_1, VARIANTS, fire_filters, pool_output, squeezenet, squeezenet_v1_0, squeezenet_v1_1,
+)
 
 
 @pytest.mark.parametrize('config, params', [(SQUEEZENET_V1_0, 1_248_424), (SQUEEZENET_V1_1, 1_235_496)])
@@ -53,3 +55,24 @@ def test_bypass_variants():
 def test_bad_arguments_are_refused():
     with pytest.raises(ValueError, match='bypass must be one of'):
         squeezenet(bypass='residual')
+
+
+@pytest.mark.parametrize('build, shapes', [
+    (squeezenet_v1_1, {'conv1': (111, 111, 64), 'pool1': (55, 55, 64), 'pool3': (27, 27, 128), 'pool5': (13, 13, 256), 'conv10': (13, 13, 1000)}),
+    (squeezenet_v1_0, {'conv1': (109, 109, 96), 'pool1': (54, 54, 96), 'pool4': (27, 27, 256), 'pool8': (13, 13, 512), 'conv10': (13, 13, 1000)}),
+])  # fmt: skip
+def test_the_reference_networks_have_torchvisions_layer_shapes(build, shapes):
+    """conv1 unpadded, 3x3/2 pools in ceil mode: v1.0's 54 -> 27 is the one padded ('same') pool."""
+    model = build()
+    assert {name: tuple(model.get_layer(name).output.shape[1:]) for name in shapes} == shapes
+    paddings = {layer.name: layer.padding for layer in model.layers if layer.name.startswith('pool')}
+    assert paddings == ({'pool1': 'valid', 'pool4': 'same', 'pool8': 'valid'} if build is squeezenet_v1_0 else dict.fromkeys(paddings, 'valid'))
+
+
+def test_the_resolution_does_not_change_the_weights():
+    assert squeezenet_v1_1(input_shape=(64, 64, 3)).count_params() == 1_235_496
+
+
+@pytest.mark.parametrize('size, padding, expected', [(111, 'ceil', (55, 'valid')), (54, 'ceil', (27, 'same')), (54, 'valid', (26, 'valid'))])
+def test_ceil_mode_pools(size, padding, expected):
+    assert pool_output(size, 3, 2, padding) == expected

@@ -90,6 +90,23 @@ def foreign_model():
     return keras.Model(inputs, keras.layers.GlobalAveragePooling2D(name='average')(y), name='foreign')
 
 
+def pooling_model():
+    """SqueezeNet's pools and their kin: 3x3/2 valid (an odd input), 3x3/2 'same' (the ceil-mode
+    pool on an even input), 2x2/1 valid, on 17x17 pixels."""
+    import keras
+
+    keras.utils.set_random_seed(6)
+    x = inputs = keras.Input((17, 17, 1), name='pixels')
+    x = keras.layers.Conv2D(6, 3, padding='same', activation='relu', name='conv1')(x)
+    x = keras.layers.MaxPooling2D(3, 2, name='pool1')(x)  # 17 -> 8
+    x = keras.layers.Conv2D(8, 1, activation='relu', name='conv2')(x)
+    x = keras.layers.MaxPooling2D(3, 2, padding='same', name='pool2')(x)  # 8 -> 4
+    x = keras.layers.Conv2D(8, 3, padding='same', activation='relu', name='conv3')(x)
+    x = keras.layers.MaxPooling2D(2, 1, name='pool3')(x)  # 4 -> 3
+    x = keras.layers.Conv2D(3, 1, activation='relu', name='classes')(x)
+    return keras.Model(inputs, keras.layers.GlobalAveragePooling2D(name='average')(x), name='pools')
+
+
 def test_quantizing_a_model_the_builder_did_not_make(tmp_path):
     from model.quantize import main
     from model.store import load_model, save_model
@@ -120,7 +137,7 @@ def test_an_unsupported_layer_is_named(tmp_path, capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('source', ['trained', 'foreign'])
+@pytest.mark.parametrize('source', ['trained', 'foreign', 'pools'])
 def test_a_users_design_point_goes_through_csim_and_rtl_bit_exact(tmp_path, source):
     from hls.csim import main as csim
     from model.quantize import main as quantize
@@ -132,7 +149,7 @@ def test_a_users_design_point_goes_through_csim_and_rtl_bit_exact(tmp_path, sour
     if source == 'trained':
         assert train('--data', str(folder), '--out', str(out)) == 0
     else:
-        save_model(foreign_model(), tmp_path / 'foreign.keras')
+        save_model(foreign_model() if source == 'foreign' else pooling_model(), tmp_path / 'foreign.keras')
         assert quantize(['--model', str(tmp_path / 'foreign.keras'), '--data', str(folder), '--out', str(out), '--qat-epochs', '0']) == 0
     config = out / 'config.yaml'
     assert csim(['--config', str(config), '--output-dir', str(tmp_path / 'hls')]) == 0

@@ -139,7 +139,7 @@ class MaxPool(Module):
 
     def read(self, layer, tensors, ins, outs):
         if layer.get_attr('pool_op', 'Max') != 'Max' or layer.get_attr('pool_height') != layer.get_attr('stride_height'):
-            raise GraphError(f'{layer.name}: only max pooling with pool size == stride is supported')
+            raise GraphError(f'{layer.name}: only max pooling is supported; hls/pooling.py makes overlapping and padded pools OverlappingPooling2D')
         h, w, c = tensors[ins[0]].shape
         f = tensors[outs[0]].fmt
         return Node(layer.name, self.name, ins, outs, dict(H=h, W=w, C=c, DW=f.width, SIGNED=int(f.signed), P=layer.get_attr('pool_height')))
@@ -153,6 +153,35 @@ class MaxPool(Module):
         # a row of outputs leaves during the last of its P input rows, at P times the average pace
         p = node.params
         return -(-(p['W'] // p['P']) * (p['P'] - 1) // p['P'])
+
+
+class WindowMaxPool(Module):
+    """sliding_window + a max tree: the pools hls/pooling.py gives hls4ml (overlapping or padded)."""
+
+    name, layers = 'window_max_pool', ('OverlappingPooling2D',)
+
+    def read(self, layer, tensors, ins, outs):
+        k = layer.get_attr('pool_height')
+        if layer.get_attr('pool_width') != k or layer.get_attr('stride_width') != layer.get_attr('stride_height'):
+            raise GraphError(f'{layer.name}: only square pools and strides are supported')
+        h, w, c = tensors[ins[0]].shape
+        f = tensors[outs[0]].fmt
+        pads = {p: layer.get_attr(a) for p, a in zip(PADS, ('pad_top', 'pad_left', 'pad_bottom', 'pad_right'))}
+        if f.signed and any(pads.values()):
+            raise GraphError(f'{layer.name}: a padded max pool needs an unsigned input (the window pads with zeros), got {f.hls()}')
+        return Node(layer.name, self.name, ins, outs, dict(H=h, W=w, C=c, DW=f.width, SIGNED=int(f.signed), K=k, S=layer.get_attr('stride_height'), **pads))
+
+    def cycles(self, node, tensors):
+        return window_cycles(node.params)
+
+    def last_input(self, node, k):
+        return Conv2d.last_input(self, node, k)
+
+    def burst(self, node):
+        # a row of windows is swept at up to a window per S cycles, S input rows' worth of time
+        p = node.params
+        ow = conv_size(p)[1]
+        return -(-ow * (p['S'] - 1) // p['S'])
 
 
 class GlobalAvgPool(Module):
@@ -206,7 +235,7 @@ class AxisFifo(Module):
     name = 'axis_fifo'
 
 
-MODULES = {m.name: m for m in (ZeroPadding(), Relu(), Conv2d(), PointwiseConv(), MaxPool(), GlobalAvgPool(), AxisClone(), AxisConcat(), AxisAdd(), AxisFifo())}
+MODULES = {m.name: m for m in (ZeroPadding(), Relu(), Conv2d(), PointwiseConv(), MaxPool(), WindowMaxPool(), GlobalAvgPool(), AxisClone(), AxisConcat(), AxisAdd(), AxisFifo())}
 READS = {kind: m for m in MODULES.values() for kind in m.layers}
 
 
