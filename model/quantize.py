@@ -31,7 +31,7 @@ HINTS = {
     'Softmax': ' (drop it: the chain outputs logits, and argmax or softmax is the host\'s)',
     'Dense': ' (a 1x1 Conv2D followed by GlobalAveragePooling2D computes a classifier the chain takes)',
     'Flatten': ' (a 1x1 Conv2D followed by GlobalAveragePooling2D computes a classifier the chain takes)',
-    'BatchNormalization': ' (fold it into the Conv2D before it)',
+    'BatchNormalization': ' (only right after a Conv2D without activation whose output nothing else reads: it is folded into that conv)',
     'QConv2D': ' (the model is already quantized: give its float model)',
     'QAdd': ' (the model is already quantized: give its float model)',
     'QGlobalAveragePooling2D': ' (the model is already quantized: give its float model)',
@@ -62,9 +62,54 @@ def _conv_activation(layer):
     return activation if activation in ('relu', 'linear') else None
 
 
+def fold_batch_norm(model):
+    """The model with each BatchNormalization that directly follows a Conv2D without activation
+    (whose output nothing else reads) folded into that conv's kernel and bias (inference
+    statistics: exact up to float rounding). Any other BatchNormalization is left for
+    check_supported to name. The model itself when there is none to fold."""
+    import keras
+
+    uses = {}
+    for layer in model.layers:
+        for t in _inputs(layer) if layer.__class__.__name__ != 'InputLayer' else []:
+            uses[id(t)] = uses.get(id(t), 0) + 1
+    folds = {}  # conv name: its BatchNormalization
+    for layer in model.layers:
+        if layer.__class__.__name__ != 'BatchNormalization' or layer.get_config()['axis'] not in (-1, 3, [3], [-1]):
+            continue
+        source = _inputs(layer)[0]._keras_history.operation
+        if source.__class__.__name__ == 'Conv2D' and _conv_activation(source) == 'linear' and uses[id(source.output)] == 1:
+            folds[source.name] = layer
+    if not folds:
+        return model
+
+    def make(layer, ins):
+        if any(layer is bn for bn in folds.values()):
+            return ins[0]
+        if layer.name in folds:
+            bn = folds[layer.name]
+            gamma = bn.gamma.numpy() if bn.scale else 1.0
+            beta = bn.beta.numpy() if bn.center else 0.0
+            scale = gamma / np.sqrt(bn.moving_variance.numpy() + bn.epsilon)
+            kernel = layer.kernel.numpy() * scale
+            bias = layer.bias.numpy() if layer.use_bias else 0.0
+            conv = keras.layers.Conv2D.from_config({**layer.get_config(), 'use_bias': True})
+            out = conv(ins[0])
+            conv.set_weights([kernel, ((bias - bn.moving_mean.numpy()) * scale + beta).astype(np.float32)])
+            return out
+        return layer.__class__.from_config(layer.get_config())(ins if len(ins) > 1 else ins[0])
+
+    folded = rebuild(model, make)
+    for layer in model.layers:  # the layers kept take their weights over by name
+        if layer.name not in folds and not any(layer is bn for bn in folds.values()) and layer.weights:
+            folded.get_layer(layer.name).set_weights(layer.get_weights())
+    return folded
+
+
 def check_supported(model):
     """Raise UnsupportedModel naming the first layer the chain cannot take; returns the ReLU
     layers that fold into the Conv2D before them, as {conv name: relu name}."""
+    model = fold_batch_norm(model)
     uses = {}
     for layer in model.layers:
         for t in _inputs(layer) if layer.__class__.__name__ != 'InputLayer' else []:
@@ -122,6 +167,7 @@ def canonical(float_model):
     Conv2D given a bias: the form calibration and the twin read. Same names, same weights."""
     import keras
 
+    float_model = fold_batch_norm(float_model)
     fused = check_supported(float_model)
 
     def make(layer, ins):

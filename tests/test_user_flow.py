@@ -129,11 +129,34 @@ def test_an_unsupported_layer_is_named(tmp_path, capsys):
     from model.store import save_model
 
     inputs = keras.Input((16, 16, 1))
-    x = keras.layers.BatchNormalization(name='norm')(keras.layers.Conv2D(3, 3, name='conv')(inputs))
+    x = keras.layers.BatchNormalization(name='norm')(keras.layers.Conv2D(3, 3, activation='relu', name='conv')(inputs))
     save_model(keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(x)), tmp_path / 'bn.keras')
     assert cli.run(main, ['--model', str(tmp_path / 'bn.keras'), '--out', str(tmp_path / 'out'), '--data', str(image_folder(tmp_path / 'images'))]) == 2
     err = capsys.readouterr().err
-    assert "layer 'norm' (BatchNormalization) is not supported" in err and not (tmp_path / 'out').exists()
+    assert "layer 'norm' (BatchNormalization) is not supported (only right after a Conv2D without activation" in err
+    assert not (tmp_path / 'out').exists()
+
+
+def test_batch_normalization_after_a_conv_is_folded_into_it():
+    """The SqueezeNet ports' conv -> BatchNormalization -> ReLU: the canonical model has no
+    BatchNormalization and computes what the model computes."""
+    import keras
+
+    from model.quantize import canonical
+
+    keras.utils.set_random_seed(7)
+    x = inputs = keras.Input((12, 12, 3))
+    x = keras.layers.Conv2D(4, 3, use_bias=False, name='conv')(x)
+    x = keras.layers.ReLU(name='relu')(keras.layers.BatchNormalization(name='bn')(x))
+    x = keras.layers.Conv2D(5, 1, name='head')(x)
+    model = keras.Model(inputs, keras.layers.GlobalAveragePooling2D(name='average')(x))
+    rng = np.random.default_rng(0)
+    bn = model.get_layer('bn')
+    bn.set_weights([rng.uniform(0.5, 2, 4), rng.normal(0, 1, 4), rng.normal(0, 1, 4), rng.uniform(0.1, 3, 4)])
+    folded = canonical(model)
+    assert 'bn' not in [layer.name for layer in folded.layers] and folded.get_layer('conv').get_config()['activation'] == 'relu'
+    images = rng.uniform(0, 1, (4, 12, 12, 3))
+    assert np.allclose(folded.predict(images, verbose=0), model.predict(images, verbose=0), rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.slow
