@@ -26,29 +26,28 @@ def torchvision_state(model, fire_indices):
     return state
 
 
-def unfolded(build, state):
+def unfolded(build, path):
     """The reference: the same network with the file's weights as they are, on torchvision's
     preprocessed input."""
     model = build(input_shape=SIZE)
-    folded = load_weights(build(input_shape=SIZE), write(state), preprocessing='none')
+    folded = load_weights(build(input_shape=SIZE), path, preprocessing='none')
     model.set_weights(folded.get_weights())
     return model
 
 
-def write(state, name='weights.npz'):
-    path = cli.ROOT / 'build' / 'test_pretrained' / name
-    path.parent.mkdir(parents=True, exist_ok=True)
+def write(state, path):
     np.savez(path, **state)
     return path
 
 
 @pytest.mark.parametrize('build, fires', [(squeezenet_v1_1, (3, 4, 6, 7, 9, 10, 11, 12)), (squeezenet_v1_0, (3, 4, 5, 7, 8, 9, 10, 12))])
-def test_torchvision_weights_with_the_preprocessing_folded_equal_the_reference(build, fires):
+def test_torchvision_weights_with_the_preprocessing_folded_equal_the_reference(build, fires, tmp_path):
     state = torchvision_state(build(input_shape=SIZE), fires)
-    model = load_weights(build(input_shape=SIZE), write(state))
+    path = write(state, tmp_path / 'weights.npz')
+    model = load_weights(build(input_shape=SIZE), path)
     assert np.array_equal(model.get_layer('fire3_expand3x3').kernel.numpy(), state[f'features.{fires[1]}.expand3x3.weight'].transpose(2, 3, 1, 0))
     pixels = np.random.default_rng(1).integers(0, 256, (3, *SIZE)).astype(np.float64)
-    reference = unfolded(build, state).predict((pixels / 255 - TORCH_MEAN) / TORCH_STD, verbose=0)
+    reference = unfolded(build, path).predict((pixels / 255 - TORCH_MEAN) / TORCH_STD, verbose=0)
     got = model.predict(pixels / 256, verbose=0)
     assert np.allclose(got, reference, rtol=1e-4, atol=1e-5)
 
@@ -82,7 +81,7 @@ def test_keras_port_h5_weights_with_caffe_preprocessing(tmp_path):
 def test_a_bad_tensor_is_one_line_naming_it(change, message, tmp_path, capsys):
     state = torchvision_state(squeezenet_v1_1(input_shape=SIZE), (3, 4, 6, 7, 9, 10, 11, 12))
     change(state)
-    argv = ['--weights', str(write(state, 'bad.npz')), '--input-size', '35', '--out', str(tmp_path / 'float.keras')]
+    argv = ['--weights', str(write(state, tmp_path / 'bad.npz')), '--input-size', '35', '--out', str(tmp_path / 'float.keras')]
     assert cli.run(main, argv) == cli.BAD_INPUT
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1 and not (tmp_path / 'float.keras').exists()
@@ -94,5 +93,5 @@ def test_the_command_writes_a_float_model_quantize_takes(tmp_path):
 
     state = torchvision_state(squeezenet_v1_1(input_shape=SIZE), (3, 4, 6, 7, 9, 10, 11, 12))
     out = tmp_path / 'v1_1' / 'float.keras'
-    assert main(['--weights', str(write(state, 'good.npz')), '--input-size', '35', '--out', str(out)]) == 0
+    assert main(['--weights', str(write(state, tmp_path / 'good.npz')), '--input-size', '35', '--out', str(out)]) == 0
     assert check_supported(load_model(out)) == {} and [p.name for p in out.parent.iterdir()] == ['float.keras']
