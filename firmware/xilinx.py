@@ -2,6 +2,8 @@
 
 Steps (STEPS), each a small function of one Context:
   generate   the hls4ml graph of the configured model and the RTL from it (firmware.generate)
+  memory     on-chip memory per layer (firmware.memory) against the board's block RAM: a network
+             whose weights do not fit ends here, with the table of what takes it (exit 1)
   yosys      synth_xilinx for the board's family: cells per module
   report     LUT / FF / DSP / BRAM36 per layer and in total, as a share of the board; the fit
   vendor     the hls4ml VivadoAccelerator project, a Vivado project for the generated RTL (Zynq
@@ -12,12 +14,13 @@ Exit status (firmware.synth): 0 fits, 1 does not fit, 2 bad input, 3 a vendor to
 """
 import json
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cli
 from cli import steps, tools
-from firmware import evidence, vivado, yosys
+from firmware import evidence, memory, vivado, yosys
 from firmware.boards import fit, format_table, verdict_line
 from firmware.backend.folding import folding_lines
 from firmware.generate import generate_rtl
@@ -38,6 +41,12 @@ class Context:
     fits: bool = None
     scripts: dict = field(default_factory=dict)  # what -> path of the vendor scripts written
     missing_tool: bool = False
+    yosys_cost: str = ''
+
+    @property
+    def model_name(self):
+        model = Path(self.config['model'])
+        return f'{model.parent.name}/{model.name}'
 
 
 # Each step writes its own folder through atomic_dir: complete, or left as the last run made it.
@@ -51,13 +60,33 @@ def step_generate(ctx):
     ctx.manifest = generate_rtl(graph, ctx.config, ctx.board, ctx.out / 'rtl')
 
 
+def step_memory(ctx):
+    rows = memory.per_layer(ctx.manifest)
+    text = memory.table(rows, ctx.board)
+    (ctx.out / 'memory.txt').write_text(text + '\n')
+    total, have = rows['total']['bram36'], ctx.board['resources']['BRAM36']
+    if memory.fits(rows, ctx.board):
+        ctx.say(f'on-chip memory: {total:,} BRAM36 of {have:,} at most (weight ROMs, line buffers, FIFOs)')
+        return None
+    ctx.fits = False
+    ctx.say(f'\n{ctx.model_name}: weights and buffers need {rows["total"]["kb"]:,.0f} KB on chip; {ctx.board["name"]} has '
+            f'{memory.board_kb(ctx.board):,.0f} KB of block RAM:\n{text}')  # fmt: skip
+    ctx.say(f'fit on {ctx.board["name"]}: DOES NOT FIT (block RAM); synthesis not run. A part with more block RAM '
+            '(BOARD=zcu102), fewer or narrower weights (make quantize --bits 6, pruning), or weights streamed from DDR (not built).')  # fmt: skip
+    return steps.STOP
+
+
 def step_yosys(ctx):
     top = ctx.manifest['top']
     with atomic_dir(ctx.out / 'yosys') as out:
         script = yosys.script(rtl_sources(ctx.out / 'rtl' / f'{top}.v'), top, f'synth_xilinx -family {ctx.board["family"]}', after=[yosys.dump_cells(top)])
         (out / 'synth.ys').write_text(script)
         stage_roms(ctx.out / 'rtl', out)
+        started = time.time()
         yosys.run(out, progress=True)
+        spent = yosys.cost((out / 'yosys.log').read_text(errors='replace'))
+    ctx.yosys_cost = f'Yosys: {time.time() - started:,.0f} s wall' + (f', {spent[0]:,.0f} s CPU, {spent[1]:,.0f} MB peak memory' if spent else '')
+    ctx.say(ctx.yosys_cost)
 
 
 def step_report(ctx):
@@ -70,10 +99,11 @@ def step_report(ctx):
     table = format_table(per_layer, ctx.board, share)
     table += f'\nfolding ({folding}):\n' + '\n'.join(folding_lines(ctx.manifest))
     table += f'\nthroughput: {interval:,} cycles per image (modeled; `make sim` measures it)\n'
+    table += (ctx.yosys_cost + '\n') if ctx.yosys_cost else ''
     table += '\n'.join(evidence.clock_lines(ctx.manifest, ctx.out / 'rtl', clock_mhz, interval, ctx.board['name'], estimated=True))
     (ctx.out / 'utilization.txt').write_text(table + '\n')
     (ctx.out / 'utilization.json').write_text(json.dumps(dict(per_layer=per_layer, share=share, fits=ctx.fits), indent=1) + '\n')
-    ctx.say(f'\nOpen synthesis (Yosys synth_xilinx -family {ctx.board["family"]}) of {ctx.config["model"].name}:\n{table}')
+    ctx.say(f'\nOpen synthesis (Yosys synth_xilinx -family {ctx.board["family"]}) of {ctx.model_name}:\n{table}')
     ctx.say(verdict_line(ctx.board, ctx.fits))
 
 
@@ -111,7 +141,7 @@ def step_bitstream(ctx):
     tools.run(['vivado', '-mode', 'batch', '-source', tcl], tcl.parent, 'vivado.out')
 
 
-STEPS = [('generate', step_generate), ('yosys', step_yosys), ('report', step_report), ('vendor', step_vendor), ('bitstream', step_bitstream)]
+STEPS = [('generate', step_generate), ('memory', step_memory), ('yosys', step_yosys), ('report', step_report), ('vendor', step_vendor), ('bitstream', step_bitstream)]
 
 
 def run(board, config, out, bitstream=False, stop_after=None):

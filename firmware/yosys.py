@@ -69,6 +69,15 @@ def run(folder, progress=False, check=True):
         return tools.run(cmd, folder, 'yosys.out', check=check, watch=tick, see='yosys.log')
 
 
+def cost(log_text):
+    """(CPU seconds, peak memory MB) Yosys reports at the end of its log, or None."""
+    found = re.findall(r'CPU: user ([\d.]+)s system ([\d.]+)s, MEM: ([\d.]+) MB peak', log_text)
+    if not found:
+        return None
+    user, system, peak = map(float, found[-1])
+    return user + system, peak
+
+
 def parse_stat(text):
     """{module: {cell type: count}} from Yosys `stat` output."""
     modules, current, in_cells = {}, None, False

@@ -14,11 +14,14 @@ from model.quant import INPUT_FORMAT, Fixed, QAdd, QConv2D, QGlobalAveragePoolin
 
 CONFIG_KEYS = {
     'model', 'float_model', 'board', 'clock_period_ns', 'backend', 'io_type', 'strategy',
-    'reuse_factor', 'output_dir', 'folding', 'lut_multipliers', 'data',
+    'reuse_factor', 'output_dir', 'folding', 'lut_multipliers', 'data', 'network',
 }  # fmt: skip
-# key: the value a config without it gets; data: the evaluation images (fashion-mnist, or the
-# heldout.npz that model.train keeps with a model trained on an image folder)
-OPTIONAL_KEYS = {'lut_multipliers': 0, 'data': 'fashion-mnist'}
+# key: the value a config without it gets; data: the evaluation images (fashion-mnist, the
+# heldout.npz that model.train keeps with a model trained on an image folder, a folder of class
+# subfolders, or sample-images: unlabelled crops of a shipped photograph); network: the spec the
+# model files are made from (model.reference), for the paper's networks
+OPTIONAL_KEYS = {'lut_multipliers': 0, 'data': 'fashion-mnist', 'network': None}
+NAMED_DATA = ('fashion-mnist', 'sample-images')
 
 
 # key: (test, what is allowed), for the message
@@ -34,7 +37,7 @@ VALUES = {
     'output_dir': (lambda v: isinstance(v, str) and v != '', 'a folder path'),
     'folding': (lambda v: isinstance(v, str) and v != '', 'auto or a folding file path'),
     'lut_multipliers': (lambda v: type(v) is int and v >= 0, 'a whole number >= 0'),
-    'data': (lambda v: isinstance(v, str) and v != '', 'fashion-mnist or a heldout.npz path'),
+    'data': (lambda v: isinstance(v, str) and v != '', 'fashion-mnist, sample-images, a heldout.npz or an image folder path'),
 }
 
 
@@ -67,8 +70,16 @@ def load_config(path=cli.ROOT / 'hls' / 'config.yaml', **overrides):
         raise ConfigError(f'{path}: part {part!r} is not the part of board {board["name"]} ({board["part"]}); drop `part:`, the board names it')
     config['part'] = board['part']
     for key in ('model', 'float_model', 'output_dir', 'folding', 'data'):
-        if config[key] not in ('auto', 'fashion-mnist'):  # auto: chosen for the board (firmware.generate.fold)
+        if config[key] not in ('auto', *NAMED_DATA):  # auto: chosen for the board (firmware.generate.fold)
             config[key] = cli.ROOT / config[key]
+    if config['network'] is not None and overrides.get('model') is None:  # a model given instead is used as it is
+        from model import reference
+
+        try:
+            spec = reference.check_spec(config['network'], path)
+        except reference.NetworkError as err:
+            raise ConfigError(str(err)) from None
+        reference.ensure(spec, config['float_model'], config['model'], config['data'])
     return config
 
 

@@ -138,6 +138,14 @@ def describe_float_vs_fixed(floating, fixed):
             f'{r["error_median"]:.4f}, 99th percentile {r["error_p99"]:.4f}')
 
 
+def top1_lines(logits, labels, what):
+    """`top-1 <name>` per (name, logits), or, for images without labels, why there is none."""
+    if labels is None:
+        return [f'  top-1: not measured: {what} have no labels. Give DATA=<folder of class subfolders> and the',
+                '         network\'s trained weights (network: weights:) for an accuracy figure.']  # fmt: skip
+    return [f'  top-1 {name:<19}{np.mean(values.argmax(1) == labels):.4f}' for name, values in logits]
+
+
 def start_c_testbench(project, x, expected):
     """Build myproject_test.cpp with g++ and start it on x, in the background (a second core).
 
@@ -173,6 +181,7 @@ def main(argv=None):
     parser.add_argument('--model', default=None, help='quantized .keras model (default: the config\'s)')
     parser.add_argument('--output-dir', default=None, help='hls4ml project folder (default: the config\'s)')
     parser.add_argument('--images', type=cli.count, default=None, help='first N test images (default: all)')
+    parser.add_argument('--data', default=None, help='evaluation images instead of the config\'s: a folder of class subfolders')
     parser.add_argument('--no-testbench', action='store_true', help='skip the g++ build of myproject_test.cpp')
     parser.add_argument('--workers', type=cli.count, default=None, help='C simulation processes (default: one per core)')
     args = parser.parse_args(argv)
@@ -183,11 +192,11 @@ def main(argv=None):
     from model.quant import exact
     from model.store import load_model, load_quantized
 
-    config = load_config(*(() if args.config is None else (args.config,)), model=args.model, output_dir=args.output_dir)
+    config = load_config(*(() if args.config is None else (args.config,)), model=args.model, output_dir=args.output_dir, data=args.data)
     qmodel = load_quantized(config['model'])
     float_model = load_model(config['float_model'])
-    images, labels, classes, what = data.test_set(config['data'])
-    images, labels = images[: args.images], labels[: args.images]
+    images, labels, classes, what = data.test_set(config['data'], qmodel.input_shape[1:])
+    images, labels = images[: args.images], None if labels is None else labels[: args.images]
     data.check_input_shape(qmodel, images)
     data.check_classes(qmodel, classes, what)
     x = data.to_input(images).astype(np.float64)
@@ -205,21 +214,23 @@ def main(argv=None):
             print('g++: building and running the C test bench myproject_test.cpp (in the background)')
             testbench = start_c_testbench(project, x, quantized)
         print('g++: compiling the C simulation library')
+        t = time.time()
         graph._compile()  # compile() would write the project again, under the running test bench
+        compile_s, t = time.time() - t, time.time()
         csim = run_csim(graph, x, args.workers)
+        csim_s = time.time() - t
         testbench = None if args.no_testbench else testbench()
 
     differ = int(np.sum(np.any(csim != quantized, axis=1)))
     print(f'\nC simulation of {config["model"]} on {n} {what}')
-    print(f'  top-1 float Keras        {np.mean(floating.argmax(1) == labels):.4f}')
-    print(f'  top-1 quantized Keras    {np.mean(quantized.argmax(1) == labels):.4f}')
-    print(f'  top-1 C simulation       {np.mean(csim.argmax(1) == labels):.4f}')
+    print('\n'.join(top1_lines([('float Keras', floating), ('quantized Keras', quantized), ('C simulation', csim)], labels, what)))
     print(f'  images differing (quantized Keras vs csim, any bit): {differ}')
     if testbench is not None:
         tb_differ = int(np.sum(np.any(testbench != csim, axis=1))) if testbench.shape == csim.shape else n
         print(f'  images differing (csim vs myproject_test.cpp, any bit): {tb_differ}')
         differ += tb_differ
     print(describe_float_vs_fixed(floating, csim))
+    print(f'  g++: C simulation library compiled in {compile_s:.1f} s; {n} images in {csim_s:.1f} s ({n / csim_s:.2f} images/s)')
     print(f'  wall time: {time.time() - started:.1f} s   project: {out_dir}')
     print('PASS: bit-exact' if differ == 0 else 'FAIL: the C simulation differs from the quantized model')
     return 0 if differ == 0 else 1

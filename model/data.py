@@ -131,11 +131,43 @@ def load_heldout(path):
         raise DatasetError(f'{path}: not a held-out split written by model.train ({err})') from err
 
 
-def test_set(source='fashion-mnist'):
-    """The evaluation images of a design point's `data`: (images uint8, labels, class names, what)."""
+def sample_images(input_shape, count=32, seed=0):
+    """Natural images with no labels for networks no shipped dataset fits: `count` uint8 crops
+    (random position, scale and mirror) of the photograph matplotlib's wheel ships
+    (mpl-data/sample_data/grace_hopper.jpg), resized to input_shape (H, W, C)."""
+    import matplotlib.cbook
+    from PIL import Image
+
+    height, width, channels = input_shape
+    with Image.open(matplotlib.cbook.get_sample_data(SAMPLE_PHOTO)) as photo:
+        photo = np.asarray(photo.convert('L' if channels == 1 else 'RGB'))
+    rng = np.random.default_rng(seed)
+    crops = []
+    for _ in range(count):
+        side = int(rng.integers(min(photo.shape[:2]) // 3, min(photo.shape[:2]) + 1))
+        y, x = (int(rng.integers(0, photo.shape[i] - side + 1)) for i in (0, 1))
+        crop = Image.fromarray(photo[y : y + side, x : x + side]).resize((width, height), Image.BILINEAR)
+        crop = np.asarray(crop, np.uint8).reshape(height, width, channels)
+        crops.append(crop[:, ::-1] if rng.random() < 0.5 else crop)
+    return np.stack(crops)
+
+
+SAMPLE_PHOTO = 'grace_hopper.jpg'
+SAMPLE_IMAGES = f'crops of matplotlib\'s sample photograph {SAMPLE_PHOTO}'
+
+
+def test_set(source='fashion-mnist', input_shape=None):
+    """The evaluation images of a design point's `data`: (images uint8, labels, class names, what).
+    Sources: fashion-mnist, sample-images (labels and classes None), a heldout.npz, or a folder
+    of class subfolders (every image, read at input_shape)."""
     if str(source) == 'fashion-mnist':
         images, labels = load('test')
         return images, labels, list(CLASSES), 'Fashion-MNIST test images'
+    if str(source) == 'sample-images':
+        return sample_images(input_shape), None, None, SAMPLE_IMAGES
+    if Path(source).is_dir():
+        images, labels, classes, _ = read_image_folder(source, input_shape)
+        return images, labels, classes, f'images of {source}'
     images, labels, classes = load_heldout(source)
     return images, labels, classes, f'held-out images of {Path(source).parent}'
 
@@ -149,7 +181,10 @@ def check_input_shape(qmodel, images):
 
 
 def check_classes(model, classes, what):
-    """DatasetError unless the model has one output per class of the evaluation images."""
+    """DatasetError unless the model has one output per class of the evaluation images (any
+    number for images without labels)."""
+    if classes is None:
+        return
     outputs = model.output_shape[-1]
     if outputs != len(classes):
         raise DatasetError(f'the model has {outputs} outputs, but the {what} have {len(classes)} classes: '

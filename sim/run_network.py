@@ -73,7 +73,7 @@ def run_rtl(manifest, rtl_dir, x, out, sim, log=step, cycle_limit=None):
     )  # fmt: skip
     result = json.loads(result_file.read_text())
     classes = stream_out['shape'][-1]
-    raw = [unpack(int(v), classes, stream_out['lane_bits'], stream_out['signed']) for v in result['logits']]
+    raw = [unpack(int(v, 16), classes, stream_out['lane_bits'], stream_out['signed']) for v in result['logits']]
     rtl = np.array(raw) / 2.0 ** stream_out['frac']
     return dict(rtl=rtl, arrivals=result['arrivals'], layers=result['layers'], cycles=result['cycles'], seconds=result['seconds'])
 
@@ -118,6 +118,7 @@ def main(argv=None):
     parser.add_argument('--config', default=str(cli.ROOT / 'hls' / 'config.yaml'), help='design point')
     parser.add_argument('--model', default=None, help='quantized .keras model (default: the config\'s)')
     parser.add_argument('--images', type=cli.count, default=100, help='first N test images (default 100)')
+    parser.add_argument('--data', default=None, help='evaluation images instead of the config\'s: a folder of class subfolders')
     parser.add_argument('--sim', default=None, help='verilator (default) or icarus; also from SIM')
     parser.add_argument('--out', default=str(cli.ROOT / 'build' / 'sim' / 'network'), help='work folder')
     args = parser.parse_args(argv)
@@ -126,17 +127,17 @@ def main(argv=None):
     from firmware import evidence
     from firmware.backend.folding import load_folding
     from hls.convert import load_config
-    from hls.csim import describe_float_vs_fixed
+    from hls.csim import describe_float_vs_fixed, top1_lines
     from model import data
     from model.store import atomic_dir, load_model, load_quantized
 
     sim = runner.simulator(args.sim)
-    config = load_config(args.config, model=args.model)
+    config = load_config(args.config, model=args.model, data=args.data)
     qmodel = load_quantized(config['model'])
     float_model = load_model(config['float_model'])
     load_folding(config['folding'])
-    images, labels, classes, what = data.test_set(config['data'])
-    images, labels = images[: args.images], labels[: args.images]
+    images, labels, classes, what = data.test_set(config['data'], qmodel.input_shape[1:])
+    images, labels = images[: args.images], None if labels is None else labels[: args.images]
     data.check_input_shape(qmodel, images)
     data.check_classes(qmodel, classes, what)
     x = data.to_input(images).astype(np.float64)
@@ -148,9 +149,7 @@ def main(argv=None):
     interval, latency = timing(r['arrivals'])
     manifest = r['manifest']
     print(f'\nRTL simulation ({sim}) of {config["model"]} on {len(x)} {what}')
-    print(f'  top-1 float Keras        {np.mean(floating.argmax(1) == labels):.4f}')
-    print(f'  top-1 C simulation       {np.mean(r["csim"].argmax(1) == labels):.4f}')
-    print(f'  top-1 RTL                {np.mean(r["rtl"].argmax(1) == labels):.4f}')
+    print('\n'.join(top1_lines([('float Keras', floating), ('C simulation', r['csim']), ('RTL', r['rtl'])], labels, what)))
     print(f'  images differing (RTL vs csim, any bit): {differ}')
     print(describe_float_vs_fixed(floating, r['rtl']))
     if interval:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import cli
-from firmware.board.pynq_driver import decode
+from firmware.board.pynq_driver import decode, result_bytes
 from firmware.library import uart_sources
 from hls.convert import load_config
 from model import data
@@ -43,7 +43,7 @@ def test_dma_batches_come_back_whole_and_bit_exact(tmp_path):
     for (first, count), hexed in zip(BATCHES, received):
         count = math.ceil(count)
         data_bytes = bytes.fromhex(hexed)
-        assert len(data_bytes) == count * manifest['output']['beat_bits'] // 8  # the S2MM packet: one beat per image, TLAST on the last
+        assert len(data_bytes) == count * result_bytes(manifest['output'])  # the S2MM packet: the batch's logits, TLAST on the last beat
         np.testing.assert_array_equal(decode(np.frombuffer(data_bytes, np.uint8), manifest, count), csim[first : first + count])
 
 

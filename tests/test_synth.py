@@ -102,7 +102,7 @@ def test_vivado_script_names_the_board_part(board, tmp_path):
 
 MANIFEST = {
     'input': {'shape': [2, 2, 1], 'format': 'ap_ufixed<8,0,AP_RND,AP_SAT>', 'frac': 8, 'signed': False, 'lane_bits': 8, 'beat_bits': 8},
-    'output': {'shape': [10], 'format': 'ap_ufixed<16,8>', 'frac': 8, 'signed': False, 'lane_bits': 16, 'beat_bits': 256},
+    'output': {'shape': [10], 'format': 'ap_ufixed<16,8>', 'frac': 8, 'signed': False, 'lane_bits': 16, 'beat_bits': 64, 'beats_per_image': 3},
 }
 
 
@@ -110,9 +110,9 @@ def test_pynq_driver_speaks_the_stream_format():
     images = np.array([[[1, 2], [3, 250]]], dtype=np.uint8)
     assert list(pynq_driver.encode(images, MANIFEST)) == [1, 2, 3, 250]
     logits = np.arange(10) * 37 + 5
-    beat = pack(logits, 16)  # what the RTL sends, low lane first, padded to 256 bits
-    buffer = np.frombuffer(beat.to_bytes(32, 'little'), dtype=np.uint8)
-    np.testing.assert_array_equal(pynq_driver.decode(buffer, MANIFEST, 1)[0], logits / 256)
+    beat = pack(logits, 16)  # what the RTL sends, low lane first, in three 64-bit beats (the last padded)
+    buffer = np.frombuffer(beat.to_bytes(24, 'little') * 2, dtype=np.uint8)
+    np.testing.assert_array_equal(pynq_driver.decode(buffer, MANIFEST, 2), [logits / 256] * 2)
     np.testing.assert_array_equal(unpack(beat, 10, 16, False), logits)
     with pytest.raises(ValueError, match='expected uint8 images of shape'):
         pynq_driver.encode(np.zeros((1, 3, 3, 1), dtype=np.uint8), MANIFEST)

@@ -15,12 +15,24 @@ def lane_bits(fmt):
 
 
 def beat_bits(tensor):
-    """tdata width at the top: whole-byte lanes, padded to a power of two bytes (AXI DMA widths)."""
+    """tdata width of one pixel at the top: whole-byte lanes, padded to a power of two bytes (AXI DMA widths)."""
     return max(8, 1 << math.ceil(math.log2(tensor.lanes * lane_bits(tensor.fmt))))
 
 
-def write_top(path, tensors, nodes, image, logits, doc):
+def result_beats(logits, stream_bits=None):
+    """(tdata width, beats per image) of the results at the top: one beat_bits beat, or, where that
+    is wider than the board's DMA stream (stream_bits), as many stream_bits beats as the lanes
+    need (axis_downsize; the last one padded with zeros)."""
+    one = beat_bits(logits)
+    if stream_bits is None or one <= stream_bits:
+        return one, 1
+    return stream_bits, math.ceil(logits.lanes * lane_bits(logits.fmt) / stream_bits)
+
+
+def write_top(path, tensors, nodes, image, logits, doc, stream_bits=None):
     in_lane, out_lane = lane_bits(image.fmt), lane_bits(logits.fmt)
+    out_beat, beats = result_beats(logits, stream_bits)
+    result = out_beat * beats  # one image's results, as axis_batch passes them
     lines = [
         *[f'// {line}' if line else '//' for line in doc],
         '`resetall', '`timescale 1ns / 1ps', '`default_nettype none', '',
@@ -33,7 +45,7 @@ def write_top(path, tensors, nodes, image, logits, doc):
         '    input  wire s_axis_tvalid,',
         '    output wire s_axis_tready,',
         '    input  wire s_axis_tlast,  // ends a batch (axis_batch)',
-        f'    output wire [{beat_bits(logits) - 1}:0] m_axis_tdata,',
+        f'    output wire [{out_beat - 1}:0] m_axis_tdata,',
         '    output wire m_axis_tvalid,',
         '    input  wire m_axis_tready,',
         '    output wire m_axis_tlast',
@@ -48,31 +60,43 @@ def write_top(path, tensors, nodes, image, logits, doc):
     in_lanes = ', '.join(f'batch_img_tdata[{c * in_lane + image.fmt.width - 1}:{c * in_lane}]' for c in reversed(range(image.lanes)))
     lines += [
         f'wire [{beat_bits(image) - 1}:0] batch_img_tdata;',
-        f'wire [{beat_bits(logits) - 1}:0] batch_res_tdata;',
+        f'wire [{result - 1}:0] batch_res_tdata;',
         f'assign {image.name}_tdata = {{{in_lanes}}};',
     ]
     # output lanes: sign- or zero-extended to whole bytes
     w = logits.fmt.width
-    pad = beat_bits(logits) - logits.lanes * out_lane
+    pad = result - logits.lanes * out_lane
     out_lanes = [f"{pad}'d0"] if pad else []
     for c in reversed(range(logits.lanes)):
         msb = f'{logits.name}_tdata[{c * w + w - 1}]' if logits.fmt.signed else "1'b0"
         ext = f'{{{out_lane - w}{{{msb}}}}}, ' if out_lane > w else ''
         out_lanes.append(f'{{{ext}{logits.name}_tdata[{c * w + w - 1}:{c * w}]}}')
+    # axis_batch's results go straight out, or through axis_downsize in DMA-wide beats
+    out = 'm_axis' if beats == 1 else 'batch_out'
     lines += [
         f'assign batch_res_tdata = {{{", ".join(out_lanes)}}};',
+        *([] if beats == 1 else [f'wire [{result - 1}:0] batch_out_tdata;', 'wire batch_out_tvalid, batch_out_tready, batch_out_tlast;']),
         '',
         'axis_batch #(',
-        f'    .DW({beat_bits(image)}), .RW({beat_bits(logits)}), .PIXELS({image.pixels}), .DEPTH({BATCH_DEPTH})',
+        f'    .DW({beat_bits(image)}), .RW({result}), .PIXELS({image.pixels}), .DEPTH({BATCH_DEPTH})',
         ') batch (',
         '    .clk(clk), .rst(rst),',
         '    .s_axis_tdata(s_axis_tdata), .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready), .s_axis_tlast(s_axis_tlast),',
         f'    .m_img_tdata(batch_img_tdata), .m_img_tvalid({image.name}_tvalid), .m_img_tready({image.name}_tready),',
         f'    .s_res_tdata(batch_res_tdata), .s_res_tvalid({logits.name}_tvalid), .s_res_tready({logits.name}_tready),',
-        '    .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready), .m_axis_tlast(m_axis_tlast)',
+        f'    .m_axis_tdata({out}_tdata), .m_axis_tvalid({out}_tvalid), .m_axis_tready({out}_tready), .m_axis_tlast({out}_tlast)',
         ');',
         '',
     ]
+    if beats > 1:
+        lines += [
+            f'axis_downsize #(.S_W({result}), .M_W({out_beat})) downsize (',
+            '    .clk(clk), .rst(rst),',
+            '    .s_axis_tdata(batch_out_tdata), .s_axis_tvalid(batch_out_tvalid), .s_axis_tready(batch_out_tready), .s_axis_tlast(batch_out_tlast),',
+            '    .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready), .m_axis_tlast(m_axis_tlast)',
+            ');',
+            '',
+        ]
     for node in nodes:
         ins, outs = MODULES[node.module].inputs, MODULES[node.module].outputs
         params = ',\n'.join(f'    .{k}({verilog_value(v)})' for k, v in node.params.items())
@@ -111,6 +135,9 @@ def identifier(name):
     return name if re.fullmatch(r'[A-Za-z_][A-Za-z0-9_$]*', name) and name not in KEYWORDS else f'\\{name} '
 
 
-def stream_info(tensor):
+def stream_info(tensor, beat, beats):
+    """The manifest's description of the top's input or output: `beats` beats of `beat` bits per
+    image, lanes little-endian across them."""
     fmt = tensor.fmt
-    return dict(tensor=tensor.name, shape=tensor.shape, format=fmt.hls(), frac=fmt.frac, signed=fmt.signed, lane_bits=lane_bits(fmt), beat_bits=beat_bits(tensor))
+    return dict(tensor=tensor.name, shape=tensor.shape, format=fmt.hls(), frac=fmt.frac, signed=fmt.signed, lane_bits=lane_bits(fmt),
+                beat_bits=beat, beats_per_image=beats)  # fmt: skip

@@ -8,8 +8,10 @@ On the board, next to squeezenet.bit, squeezenet.hwh and manifest.json (from `ma
     classes = logits.argmax(axis=1)         # softmax/argmax run here, on the host
 
 A batch is one DMA transfer each way: MM2S sends every pixel of the batch and sets TLAST on the
-last one; the accelerator sets TLAST on the logits of that image (axis_batch), which ends the
-S2MM transfer after exactly one beat per image. Batches larger than a transfer can hold are split.
+last one; the accelerator sets TLAST on the last beat of that image's logits (axis_batch), which
+ends the S2MM transfer after exactly the batch's logits: `beats_per_image` beats of the DMA's
+stream width per image (1000 logits: 250 beats of 64 bits), lanes little-endian across them.
+Batches larger than a transfer can hold are split.
 
 encode/decode are plain numpy, so they are tested off the board against the RTL's stream format
 (tests/test_board.py drives the generated top through a model of the DMA with them).
@@ -46,14 +48,19 @@ def encode(images, manifest):
     return beats.reshape(-1)
 
 
+def result_bytes(spec):
+    """Bytes of one image's logits on the stream (the manifest's output)."""
+    return spec['beat_bits'] // 8 * spec['beats_per_image']
+
+
 def decode(buffer, manifest, count):
     """The S2MM bytes of `count` images -> logits (count, classes) as floats."""
     spec = manifest['output']
-    lane_bytes, beat_bytes = spec['lane_bits'] // 8, spec['beat_bits'] // 8
+    lane_bytes, image_bytes = spec['lane_bits'] // 8, result_bytes(spec)
     classes = spec['shape'][-1]
     dtype = np.dtype(f"{'<i' if spec['signed'] else '<u'}{lane_bytes}")
-    beats = np.asarray(buffer, dtype=np.uint8)[: count * beat_bytes].reshape(count, beat_bytes)
-    lanes = beats[:, : classes * lane_bytes].copy().view(dtype).reshape(count, classes)
+    images = np.asarray(buffer, dtype=np.uint8)[: count * image_bytes].reshape(count, image_bytes)
+    lanes = images[:, : classes * lane_bytes].copy().view(dtype).reshape(count, classes)
     return lanes.astype(np.float64) / 2.0 ** spec['frac']
 
 
@@ -77,7 +84,7 @@ class Accelerator:
         from pynq import allocate
 
         stream = encode(images, self.manifest)
-        out_bytes = len(images) * self.manifest['output']['beat_bits'] // 8
+        out_bytes = len(images) * result_bytes(self.manifest['output'])
         with allocate(shape=stream.shape, dtype=np.uint8) as src, allocate(shape=(out_bytes,), dtype=np.uint8) as dst:
             src[:] = stream
             started = time.time()

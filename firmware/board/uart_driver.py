@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from firmware.board.pynq_driver import decode, encode
+from firmware.board.pynq_driver import decode, encode, result_bytes
 
 SYNC, RESULT, NAK = 0xA5, 0x5A, 0xE1
 IN_FLIGHT = 2  # image buffers on the board
@@ -75,7 +75,7 @@ class UartAccelerator:
         self.manifest = manifest
         self.serial = serial.Serial(port, baud, timeout=timeout)
         self.serial.reset_input_buffer()
-        self.result_bytes = manifest['output']['beat_bits'] // 8
+        self.result_bytes = result_bytes(manifest['output'])
 
     def predict(self, images):
         """Logits of the images; a rejected or corrupt answer is sent again once, then an error."""

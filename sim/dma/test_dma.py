@@ -37,6 +37,7 @@ async def run_batches(dut):
     images = np.load(os.environ['DMA_IMAGES'])
     batches = json.loads(os.environ['DMA_BATCHES'])
     in_bytes, out_bytes = manifest['input']['beat_bits'] // 8, manifest['output']['beat_bits'] // 8
+    image_bytes = out_bytes * manifest['output']['beats_per_image']
     tb = TB(dut)
     await tb.reset()
     tb.pauses(idle=True, backpressure=True)
@@ -45,7 +46,7 @@ async def run_batches(dut):
         whole = int(np.ceil(count))
         stream = encode(images[first : first + whole], manifest)
         stream = stream[: int(round(count * images[0].size)) * in_bytes]  # a short transfer, when count is not whole
-        receive = cocotb.start_soon(s2mm(tb, whole * out_bytes, out_bytes))
+        receive = cocotb.start_soon(s2mm(tb, whole * image_bytes, out_bytes))
         await tb.sources['s_axis'].send(AxiStreamFrame(beats(stream, in_bytes)))
         results.append((await receive).hex())
     for _ in range(100):

@@ -63,10 +63,17 @@ async def probe(dut, probes, done, found):
                     found[name]['stalled'] += 1
 
 
+async def image_logits(tb, width):
+    """One image's logits: the beats of its packet (each image is its own batch), little-endian."""
+    beats = (await tb.sinks['m_axis'].recv()).tdata
+    return sum(int(b) << (i * width) for i, b in enumerate(beats))
+
+
 async def stream_all(dut):
     with open(os.environ['NETWORK_IMAGES']) as f:
         beats = json.load(f)  # per image, one packed beat per pixel
     tb = TB(dut)
+    width = len(dut.m_axis_tdata)
     started = time.time()
     await tb.reset()
     timed = min(TIMED_IMAGES, len(beats))
@@ -76,7 +83,7 @@ async def stream_all(dut):
     cocotb.start_soon(probe(dut, json.loads(os.environ.get('NETWORK_PROBES', '[]')), done, layers))
     cocotb.start_soon(stream(tb, beats[:timed]))
     for _ in range(timed):
-        logits.append((await tb.sinks['m_axis'].recv()).tdata[0])
+        logits.append(await image_logits(tb, width))
         arrivals.append(cycle() - start)
     done.append(True)
     for found in layers.values():
@@ -85,10 +92,10 @@ async def stream_all(dut):
     tb.pauses(idle=True, backpressure=True)
     cocotb.start_soon(stream(tb, beats[timed:]))
     for _ in range(len(beats) - timed):
-        logits.append((await tb.sinks['m_axis'].recv()).tdata[0])
+        logits.append(await image_logits(tb, width))
     for _ in range(50):
         await RisingEdge(dut.clk)
     assert tb.sinks['m_axis'].empty(), 'logits beyond the images sent'
-    result = dict(logits=[str(v) for v in logits], arrivals=arrivals, layers=layers, cycles=cycle(), seconds=time.time() - started)
+    result = dict(logits=[f'{v:x}' for v in logits], arrivals=arrivals, layers=layers, cycles=cycle(), seconds=time.time() - started)
     with open(os.environ['NETWORK_RESULT'], 'w') as f:
         json.dump(result, f)

@@ -1,0 +1,104 @@
+"""The paper's networks as design points: SqueezeNet v1.0 / v1.1 model files made from a spec.
+
+A design point's `network:` (hls/squeezenet_v1_1.yaml) says which network, at which input size,
+with which weights; its `model` and `float_model` are made from it on first use and again
+whenever the spec, the weights file or the calibration images change (network.json beside them
+records what they were made from):
+  1. the builder's network (model.squeezenet), the trained weights loaded (model.pretrained) or,
+     without weights, the builder's own initialization from the seed: untrained, so its logits
+     test the chain bit for bit and predict nothing;
+  2. calibration (model.quantize) on the design point's images: a folder of the user's, else
+     crops of a photograph a registry package ships (model.data.sample_images). No QAT: that
+     takes labelled training images; `make quantize` does it for a model with them.
+"""
+import hashlib
+import json
+from pathlib import Path
+
+import cli
+
+SPEC_KEYS = {'version': ('1.0', '1.1'), 'input_size': None, 'weights': None, 'preprocessing': (None, 'torch', 'caffe', 'none'),
+             'bits': None, 'seed': None}  # fmt: skip
+DEFAULTS = {'weights': None, 'preprocessing': None, 'bits': 8, 'seed': 1}
+CALIBRATION_IMAGES = 64
+
+
+class NetworkError(cli.InputError):
+    pass
+
+
+def check_spec(network, where):
+    """The spec with its defaults, or NetworkError naming the key at fault."""
+    if not isinstance(network, dict):
+        raise NetworkError(f'{where}: network must be a mapping (version, input_size, weights, ...), got {network!r}')
+    unknown = sorted(set(network) - set(SPEC_KEYS))
+    if unknown:
+        raise NetworkError(f'{where}: unknown network key(s) {unknown}; known: {sorted(SPEC_KEYS)}')
+    spec = {**DEFAULTS, **network}
+    for key in ('version', 'input_size'):
+        if key not in spec:
+            raise NetworkError(f'{where}: network needs {key}')
+    spec['version'] = str(spec['version'])
+    for key, allowed in SPEC_KEYS.items():
+        if allowed is not None and spec[key] not in allowed:
+            raise NetworkError(f'{where}: network {key} must be one of {allowed}, got {spec[key]!r}')
+    if type(spec['input_size']) is not int or spec['input_size'] < 32:
+        raise NetworkError(f'{where}: network input_size must be a whole number >= 32, got {spec["input_size"]!r}')
+    if spec['bits'] not in (4, 5, 6, 7, 8):
+        raise NetworkError(f'{where}: network bits must be 4 to 8, got {spec["bits"]!r}')
+    if spec['weights'] is not None:
+        spec['weights'] = str(cli.ROOT / spec['weights'])
+    return spec
+
+
+def _digest(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+def made_from(spec, data_source):
+    """What the model files are made from: the spec, the weights' digest, the calibration images."""
+    weights = spec['weights']
+    if weights is not None and not Path(weights).is_file():
+        raise NetworkError(f'network weights file not found: {weights}')
+    return dict(spec, weights_sha256=_digest(weights) if weights else None, calibration=str(data_source))
+
+
+def describe(spec):
+    weights = Path(spec['weights']).name if spec['weights'] else f'untrained (initialized from seed {spec["seed"]})'
+    return f'SqueezeNet v{spec["version"]} at {spec["input_size"]}x{spec["input_size"]}, weights: {weights}'
+
+
+def ensure(spec, float_path, quantized_path, data_source, log=print):
+    """Make float_path and quantized_path (one folder) from the spec unless they were made from
+    it already; the folder is replaced only when both are written."""
+    import keras
+
+    from model import data
+    from model.pretrained import load_weights
+    from model.quantize import calibrate, quantized_twin
+    from model.squeezenet import squeezenet_v1_0, squeezenet_v1_1
+    from model.store import atomic_dir, save_model
+
+    float_path, quantized_path = Path(float_path), Path(quantized_path)
+    folder = quantized_path.parent
+    if float_path.parent != folder:
+        raise NetworkError(f'model and float_model of a network design point share a folder: {float_path.parent} vs {folder}')
+    record = made_from(spec, data_source)
+    stamp = folder / 'network.json'
+    if float_path.exists() and quantized_path.exists() and stamp.exists() and json.loads(stamp.read_text()) == record:
+        return
+    log(f'network: making {folder} ({describe(spec)}, calibrated on {data_source})')
+    size = spec['input_size']
+    keras.utils.set_random_seed(spec['seed'])
+    build = squeezenet_v1_0 if spec['version'] == '1.0' else squeezenet_v1_1
+    model = build(input_shape=(size, size, 3))
+    if spec['weights']:
+        load_weights(model, spec['weights'], spec['preprocessing'])
+    images = data.test_set(data_source, (size, size, 3))[0][:CALIBRATION_IMAGES]
+    qmodel = quantized_twin(model, calibrate(model, data.to_input(images), spec['bits'], spec['bits']))
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_dir(folder) as tmp:
+        save_model(model, tmp / float_path.name)
+        save_model(qmodel, tmp / quantized_path.name)
+        (tmp / 'network.json').write_text(json.dumps(record, indent=1) + '\n')
+    log(f'network: {model.count_params():,} parameters, {spec["bits"]}-bit, {len(images)} calibration images')
