@@ -16,7 +16,7 @@ STATUS = || { s=$$?; echo "make $@: exit status $$s (docs/errors.md)" >&2; exit 
 # CI runs the slow end-to-end cases too; the local loop skips them
 PYTEST_SELECT ?= $(if $(CI),,-m "not slow")
 
-.PHONY: help setup csim sim synth timing bitstream board-run train quantize tables bench test test-all clean
+.PHONY: help setup csim sim synth timing bitstream board-run train quantize tables bench bench-squeezenet test test-all clean
 
 help:  ## list the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -59,6 +59,9 @@ tables: $(READY)  ## retrain every design point of the compression and variants 
 
 bench: $(READY)  ## report: the compression and variants tables, RTL and synthesis figures, plots
 	$(CLI) -m bench.report $(if $(IMAGES),--images $(IMAGES)) $(STATUS)
+
+bench-squeezenet: $(READY)  ## report: SqueezeNet v1.1/v1.0 at 224x224 through csim, RTL simulation, Yosys for the ZCU102 (~1 h)
+	$(CLI) -m bench.squeezenet $(STATUS)
 
 test: $(READY)  ## run the tests (the slow end-to-end ones too when CI is set)
 	$(PY) -m pytest $(PYTEST_SELECT)

@@ -30,6 +30,10 @@ FIRE_PARTS = {'squeeze': 'squeeze', 'expand1x1': 'expand1x1', 'expand3x3': 'expa
 PORT_PARTS = {'squeeze1x1': 'squeeze', 'expand1x1': 'expand1x1', 'expand3x3': 'expand3x3'}  # Keras port: ours
 
 
+# torchvision's `features` index of each Fire module, fire2 first
+TORCHVISION_FIRES = {'1.0': (3, 4, 5, 7, 8, 9, 10, 12), '1.1': (3, 4, 6, 7, 9, 10, 11, 12)}
+
+
 class WeightsError(cli.InputError):
     pass
 
@@ -55,6 +59,20 @@ def torchvision_tensors(path):
         value = value.transpose(2, 3, 1, 0) if kind == 'weight' else value  # OIHW -> HWIO
         tensors.setdefault(names[prefix], {})['kernel' if kind == 'weight' else 'bias'] = value
     return tensors, extra
+
+
+def torchvision_state(model, version):
+    """The model's convolution weights as a torchvision state dict (OIHW): what torchvision_tensors
+    reads back, for a model of our builder (a round trip, and weights to hand to PyTorch)."""
+    names = {'conv1': 'features.0', 'conv10': 'classifier.1'}
+    for i, index in enumerate(TORCHVISION_FIRES[version]):
+        names.update({f'fire{i + 2}_{ours}': f'features.{index}.{part}' for part, ours in FIRE_PARTS.items()})
+    state = {}
+    for layer in model.layers:
+        if layer.name in names:
+            kernel, bias = layer.get_weights()
+            state[f'{names[layer.name]}.weight'], state[f'{names[layer.name]}.bias'] = kernel.transpose(3, 2, 0, 1), bias
+    return state
 
 
 def port_name(name):

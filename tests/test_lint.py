@@ -37,7 +37,7 @@ def test_module_lints_clean(top, sources):
 
 
 def test_generated_tops_lint_clean(tmp_path):
-    """The network's top, and the ULX3S tops around it (UART and PLL included)."""
+    """The network's top, and the ULX3S tops around the ULX3S's (UART and PLL included)."""
     from firmware.boards import load_board
     from firmware.generate import generate_rtl
     from hls.convert import convert, load_config
@@ -48,6 +48,8 @@ def test_generated_tops_lint_clean(tmp_path):
     manifest = generate_rtl(graph, config, load_board(config['board']), tmp_path / 'rtl')
     top = tmp_path / 'rtl' / f'{manifest["top"]}.v'
     lint(manifest['top'], rtl_sources(top))
+    manifest = generate_rtl(graph, config, load_board('ulx3s'), tmp_path / 'rtl-ulx3s')  # one result beat: no DMA
+    top = tmp_path / 'rtl-ulx3s' / f'{manifest["top"]}.v'
     ulx3s = [BOARD / 'ulx3s' / 'uart_accelerator.v', BOARD / 'ulx3s' / 'ulx3s_top.v', cli.ROOT / 'sim' / 'ulx3s' / 'pll.v']
     lint('ulx3s_top', [*rtl_sources(top, MULT18X18D, family='ecp5'), *uart_sources(), *ulx3s])
 

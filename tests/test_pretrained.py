@@ -5,25 +5,18 @@ import numpy as np
 import pytest
 
 import cli
-from model.pretrained import TORCH_MEAN, TORCH_STD, load_weights, main
+from model.pretrained import TORCH_MEAN, TORCH_STD, TORCHVISION_FIRES, load_weights, main, torchvision_state
 from model.squeezenet import squeezenet_v1_0, squeezenet_v1_1
 
 SIZE = (35, 35, 3)  # the weights do not depend on the resolution
 
 
-def torchvision_state(model, fire_indices):
-    """A torchvision-layout state dict (OIHW) of random tensors for `model`'s convolutions."""
+def random_state(build, version):
+    """A torchvision-layout state dict (OIHW) of random tensors for the version's convolutions."""
+    model = build(input_shape=SIZE)
     rng = np.random.default_rng(0)
-    names = {'conv1': 'features.0', 'conv10': 'classifier.1'}
-    for i, index in enumerate(fire_indices):
-        names.update({f'fire{i + 2}_{part}': f'features.{index}.{part}' for part in ('squeeze', 'expand1x1', 'expand3x3')})
-    state = {}
-    for layer in model.layers:
-        if layer.name in names:
-            kernel = rng.normal(0, 0.1, layer.kernel.shape).astype(np.float32)
-            state[f'{names[layer.name]}.weight'] = kernel.transpose(3, 2, 0, 1)
-            state[f'{names[layer.name]}.bias'] = rng.normal(0, 0.1, layer.bias.shape).astype(np.float32)
-    return state
+    model.set_weights([rng.normal(0, 0.1, w.shape).astype(np.float32) for w in model.get_weights()])
+    return torchvision_state(model, version)
 
 
 def unfolded(build, path):
@@ -40,9 +33,10 @@ def write(state, path):
     return path
 
 
-@pytest.mark.parametrize('build, fires', [(squeezenet_v1_1, (3, 4, 6, 7, 9, 10, 11, 12)), (squeezenet_v1_0, (3, 4, 5, 7, 8, 9, 10, 12))])
-def test_torchvision_weights_with_the_preprocessing_folded_equal_the_reference(build, fires, tmp_path):
-    state = torchvision_state(build(input_shape=SIZE), fires)
+@pytest.mark.parametrize('build, version', [(squeezenet_v1_1, '1.1'), (squeezenet_v1_0, '1.0')])
+def test_torchvision_weights_with_the_preprocessing_folded_equal_the_reference(build, version, tmp_path):
+    state = random_state(build, version)
+    fires = TORCHVISION_FIRES[version]
     path = write(state, tmp_path / 'weights.npz')
     model = load_weights(build(input_shape=SIZE), path)
     assert np.array_equal(model.get_layer('fire3_expand3x3').kernel.numpy(), state[f'features.{fires[1]}.expand3x3.weight'].transpose(2, 3, 1, 0))
@@ -79,7 +73,7 @@ def test_keras_port_h5_weights_with_caffe_preprocessing(tmp_path):
     (lambda s: s.update({'classifier.1.weight': np.zeros((10, 512, 1, 1), np.float32)}), 'conv10 kernel has shape (1, 1, 512, 10), the model needs (1, 1, 512, 1000)'),
 ])  # fmt: skip
 def test_a_bad_tensor_is_one_line_naming_it(change, message, tmp_path, capsys):
-    state = torchvision_state(squeezenet_v1_1(input_shape=SIZE), (3, 4, 6, 7, 9, 10, 11, 12))
+    state = random_state(squeezenet_v1_1, '1.1')
     change(state)
     argv = ['--weights', str(write(state, tmp_path / 'bad.npz')), '--input-size', '35', '--out', str(tmp_path / 'float.keras')]
     assert cli.run(main, argv) == cli.BAD_INPUT
@@ -91,7 +85,7 @@ def test_the_command_writes_a_float_model_quantize_takes(tmp_path):
     from model.quantize import check_supported
     from model.store import load_model
 
-    state = torchvision_state(squeezenet_v1_1(input_shape=SIZE), (3, 4, 6, 7, 9, 10, 11, 12))
+    state = random_state(squeezenet_v1_1, '1.1')
     out = tmp_path / 'v1_1' / 'float.keras'
     assert main(['--weights', str(write(state, tmp_path / 'good.npz')), '--input-size', '35', '--out', str(out)]) == 0
     assert check_supported(load_model(out)) == {} and [p.name for p in out.parent.iterdir()] == ['float.keras']

@@ -74,3 +74,18 @@ def test_v1_1_with_its_full_weights_goes_through_csim_and_rtl_bit_exact(tmp_path
     assert 'images differing (RTL vs csim, any bit): 0' in out
     manifest = json.loads((tmp_path / 'sim' / 'rtl' / 'manifest.json').read_text())
     assert manifest['output']['beat_bits'] == 64 and manifest['output']['beats_per_image'] == 250
+
+
+def test_the_v1_1_top_lints_clean(tmp_path):
+    """RGB in, 1000 logits out in 64-bit beats, 3x3/2 pools: verilator -Wall has nothing to say."""
+    from firmware.boards import load_board
+    from firmware.generate import generate_rtl
+    from firmware.library import rtl_sources
+    from hls.convert import convert
+    from model.store import load_quantized
+    from tests.test_lint import lint
+
+    config = load_config(design_point(tmp_path))
+    graph = convert(load_quantized(config['model']), config, tmp_path / 'hls')
+    manifest = generate_rtl(graph, config, load_board(config['board']), tmp_path / 'rtl')
+    lint(manifest['top'], rtl_sources(tmp_path / 'rtl' / f'{manifest["top"]}.v'))

@@ -196,6 +196,11 @@ class GlobalAvgPool(Module):
             **fmt_params('OUT_', out), **cast_params(out),
         ))  # fmt: skip
 
+    def cycles(self, node, tensors):
+        # one lane divided at a time, ACC_W + 2 cycles each, while the next image is summed
+        p = node.params
+        return max(p['H'] * p['W'], p['C'] * (p['ACC_W'] + 2))
+
     def last_input(self, node, k):
         return node.params['H'] * node.params['W'] - 1
 

@@ -62,7 +62,6 @@ localparam CREDITS = 4;            // reads in flight (3) or waiting in the FIFO
 localparam RB = $clog2(CREDITS + 1);
 // from the last output row of an image to the first of the next: its top row moves this much
 localparam DELTA = H - (OH - 1) * S;
-localparam SB = $clog2((DELTA > S ? DELTA : S) + 1);
 localparam [BB-1:0] TOP_SLOT0 = ((-PAD_T) % B + B) % B;  // bank of row -PAD_T of the first image
 localparam [BB-1:0] STEP_SLOT = S % B;
 localparam integer DELTA_MOD = (DELTA % B + B) % B;
@@ -104,7 +103,7 @@ reg signed [CW-1:0] ahead = PAD_T;  // input row - top row (of the output row be
 // the row that a pixel overwrites (B rows up) is read no more once ahead <= B - 1; `room` says
 // so a cycle late, so it is cleared for the cycle after a row ends (ahead has grown by then)
 reg room = 0;
-reg [SB-1:0] moved = 0;    // rows the top moved down at the last output row's end, not yet off `ahead`
+reg signed [CW-1:0] moved = 0;  // rows the top moved down at the last output row's end, not yet off `ahead`
 assign s_axis_tready = room;
 wire take = s_axis_tvalid && s_axis_tready;
 wire row_done = take && ix_last;
@@ -168,7 +167,7 @@ always @(posedge clk) begin
         end
         // the top's move comes off `ahead` a cycle late: ahead is never less than the truth
         ahead <= ahead + row_done - moved;
-        moved <= !row_end ? 0 : image_end ? DELTA[SB-1:0] : S[SB-1:0];
+        moved <= !row_end ? 0 : image_end ? DELTA[CW-1:0] : S[CW-1:0];
         room <= !row_done && ahead <= BM1;
         if (issue) begin
             swept <= swept + 1;
