@@ -11,7 +11,6 @@ time and peak memory), and the PYNQ-Z2's on-chip memory verdict. Peak memory is 
 child process's (g++, Verilator's C++ build, Yosys). Writes report.md and results.json.
 """
 import json
-import resource
 import shutil
 import sys
 import time
@@ -27,10 +26,6 @@ TARGET_IMAGES_PER_S = 650  # issue 21: the ZCU102 at 100 MHz from RTL-simulated 
 
 def step(message):
     print(f'[{time.strftime("%H:%M:%S")}] {message}', flush=True)
-
-
-def peak_child_mb():
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def loader(work, n=3):
@@ -57,6 +52,7 @@ def csim(config, n, work):
     from model import data
     from model.quant import exact
     from model.store import load_quantized
+    from sim.run_network import peak_child_mb
 
     qmodel = load_quantized(config['model'])
     x = data.to_input(data.test_set(config['data'], qmodel.input_shape[1:])[0][:n]).astype(np.float64)
@@ -77,11 +73,10 @@ def rtl(config, n, work):
     from model import data
     from model.store import load_quantized
     from sim import runner
-    from sim.run_network import layer_rows, simulate, timing
+    from sim.run_network import layer_rows, peak_child_mb, simulate, timing
 
     qmodel = load_quantized(config['model'])
     x = data.to_input(data.test_set(config['data'], qmodel.input_shape[1:])[0][:n]).astype(np.float64)
-    started = time.time()
     r = simulate(qmodel, config, x, work, runner.simulator(), log=step)
     interval, latency = timing(r['arrivals'])
     manifest = r['manifest']
@@ -93,7 +88,7 @@ def rtl(config, n, work):
         images=n, differ=int(np.sum(np.any(r['rtl'] != r['csim'], axis=1))), interval=interval, latency=latency,
         modeled=manifest['estimated_interval_cycles'], images_per_s=mhz * 1e6 / interval, mhz=mhz, multipliers=mults, busy=busy,
         cycles=r['cycles'], sim_s=r['seconds'], cycles_per_s=r['cycles'] / r['seconds'],
-        build_s=time.time() - started - r['seconds'], peak_mb=peak_child_mb(), layers=rows,
+        build_s=r['build_seconds'], peak_mb=peak_child_mb(), layers=rows,
         beats_per_image=manifest['output']['beats_per_image'], beat_bits=manifest['output']['beat_bits'],
     )  # fmt: skip
 

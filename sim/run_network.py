@@ -8,6 +8,7 @@ on the input and backpressure on the output after the first, timed, images) and 
 logit bit for bit with the C simulation. Exit status 1 when any image differs.
 """
 import json
+import resource
 import sys
 import time
 from pathlib import Path
@@ -17,6 +18,11 @@ import numpy as np
 import cli
 from sim import runner
 
+
+
+def peak_child_mb():
+    """The largest resident size of any finished child process (the simulator's C++ build, g++)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def step(message):
@@ -65,6 +71,7 @@ def run_rtl(manifest, rtl_dir, x, out, sim, log=step, cycle_limit=None):
     log(f'{sim}: building and simulating {manifest["top"]} on {len(x)} images')
     result_file = out / 'result.json'
     result_file.unlink(missing_ok=True)
+    started = time.time()
     runner.run(
         manifest['top'], 'test_network', cli.ROOT / 'sim' / 'network', build_dir=out / sim, sim=sim,
         sources=[Path(rtl_dir) / f'{manifest["top"]}.v'], design=rtl_dir,
@@ -75,7 +82,8 @@ def run_rtl(manifest, rtl_dir, x, out, sim, log=step, cycle_limit=None):
     classes = stream_out['shape'][-1]
     raw = [unpack(int(v, 16), classes, stream_out['lane_bits'], stream_out['signed']) for v in result['logits']]
     rtl = np.array(raw) / 2.0 ** stream_out['frac']
-    return dict(rtl=rtl, arrivals=result['arrivals'], layers=result['layers'], cycles=result['cycles'], seconds=result['seconds'])
+    return dict(rtl=rtl, arrivals=result['arrivals'], layers=result['layers'], cycles=result['cycles'], seconds=result['seconds'],
+                build_seconds=time.time() - started - result['seconds'])  # fmt: skip
 
 
 def layer_rows(manifest, probes, interval):
@@ -166,7 +174,8 @@ def main(argv=None):
         print(f'  measured: {interval:,} cycles per image, modeled {manifest["estimated_interval_cycles"]:,}; '
               f'{mults} multipliers ({manifest["lut_multipliers"]} in LUTs) busy {busy:.1%} of the cycles')  # fmt: skip
     print(f'  FIFOs (beats): {manifest["fifos"]}')
-    print(f'  simulator: {r["cycles"]:,} cycles in {r["seconds"]:.1f} s ({r["cycles"] / r["seconds"]:,.0f} cycles/s)')
+    print(f'  simulator: {r["cycles"]:,} cycles in {r["seconds"]:.1f} s ({r["cycles"] / r["seconds"]:,.0f} cycles/s); '
+          f'build and start {r["build_seconds"]:.0f} s; peak memory of a tool process {peak_child_mb():,.0f} MB')  # fmt: skip
     print(f'  wall time: {time.time() - started:.1f} s   work folder: {args.out}')
     print('PASS: RTL == csim bit for bit' if differ == 0 else 'FAIL: the RTL differs from the C simulation')
     return 0 if differ == 0 else 1

@@ -89,3 +89,13 @@ def test_the_v1_1_top_lints_clean(tmp_path):
     graph = convert(load_quantized(config['model']), config, tmp_path / 'hls')
     manifest = generate_rtl(graph, config, load_board(config['board']), tmp_path / 'rtl')
     lint(manifest['top'], rtl_sources(tmp_path / 'rtl' / f'{manifest["top"]}.v'))
+
+
+def test_v1_1_on_the_pynq_z2_says_what_does_not_fit_and_by_how_much(tmp_path, capsys):
+    from firmware import synth
+
+    assert synth.main(['--config', str(design_point(tmp_path)), '--board', 'pynq-z2', '--out', str(tmp_path / 'synth')]) == 1
+    out = capsys.readouterr().out
+    assert 'fit on pynq-z2: DOES NOT FIT (block RAM); synthesis not run' in out
+    assert 'conv10' in out and 'short by' in out and 'pynq-z2 block RAM' in out and '630.0' in out
+    assert not (tmp_path / 'synth' / 'yosys').exists() and (tmp_path / 'synth' / 'memory.txt').is_file()
