@@ -51,7 +51,7 @@ def test_dma_batches_come_back_whole_and_bit_exact(tmp_path):
 def test_ulx3s_top_answers_frames_through_its_uart_pins(tmp_path):
     from model.store import load_model
 
-    config = load_config()
+    config = load_config(board='ulx3s')  # its RTL: one result beat per image, a UART frame each
     images = data.load('test')[0][:3]
     csim, manifest = prepare(load_model(config['model']), config, data.to_input(images).astype(np.float64), tmp_path, log=lambda m: None)
     np.save(tmp_path / 'images.npy', images)
