@@ -82,9 +82,10 @@ def build(graph, folding, out_dir, budget=None, lut_budget=0, stream_bits=None):
     ]
     write_top(out_dir / f'{TOP}.v', tensors, nodes, image, logits, doc, stream_bits)
     manifest = manifests.write(out_dir, manifest)
-    chosen = {n.name: {'pe': n.params['PE'], 'simd': n.params['SIMD']} for n in nodes if n.weights is not None}
+    chosen = [f'{n.name}: {{pe: {n.params["PE"]}, simd: {n.params["SIMD"]}}}' for n in nodes if n.weights is not None]
+    chosen += [f'{n.name}: {{lanes: {n.params["LANES"]}}}' for n in nodes if 'LANES' in n.params]
     (out_dir / 'folding.yaml').write_text('# The folding of this design (generated; `folding: <this file>` in a design point pins it).\n'
-                                          + ''.join(f'{name}: {{pe: {f["pe"]}, simd: {f["simd"]}}}\n' for name, f in chosen.items()))  # fmt: skip
+                                          + ''.join(line + '\n' for line in chosen))  # fmt: skip
     return manifest
 
 

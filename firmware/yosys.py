@@ -14,7 +14,7 @@ PRIMITIVES = {
         **{f'LUT{i}': ('LUT', 1) for i in range(1, 7)}, 'LUT6_2': ('LUT', 1),
         'RAM32M': ('LUT', 4), 'RAM64M': ('LUT', 4), 'RAM32M16': ('LUT', 8), 'RAM64M8': ('LUT', 8),
         'RAM32X1D': ('LUT', 2), 'RAM64X1D': ('LUT', 2), 'RAM128X1D': ('LUT', 4), 'RAM32X1S': ('LUT', 1),
-        'RAM64X1S': ('LUT', 1), 'RAM128X1S': ('LUT', 2), 'RAM256X1S': ('LUT', 4), 'SRL16E': ('LUT', 1), 'SRLC32E': ('LUT', 1),
+        'RAM64X1S': ('LUT', 1), 'RAM128X1S': ('LUT', 2), 'RAM256X1S': ('LUT', 4), 'RAM256X1D': ('LUT', 8), 'RAM512X1S': ('LUT', 8), 'SRL16E': ('LUT', 1), 'SRLC32E': ('LUT', 1),
         'FDRE': ('FF', 1), 'FDSE': ('FF', 1), 'FDCE': ('FF', 1), 'FDPE': ('FF', 1),
         'DSP48E1': ('DSP', 1), 'DSP48E2': ('DSP', 1),
         'RAMB36E1': ('BRAM36', 1), 'RAMB36E2': ('BRAM36', 1), 'RAMB18E1': ('BRAM36', 0.5), 'RAMB18E2': ('BRAM36', 0.5),

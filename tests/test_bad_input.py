@@ -125,9 +125,9 @@ FOLDINGS = [
     ('default: {pe: 2, simd: -1}', 'default: simd must be a whole number >= 1, got -1'),
     ('conv1: {pe: two}', "conv1: pe must be a whole number >= 1, got 'two'"),
     ('conv1: {pe: 1, reuse: 2}', 'conv1: expected a mapping with keys pe and simd'),
-    ('conv1: 4', 'conv1: expected a mapping with keys pe and simd, got 4'),
+    ('conv1: 4', 'conv1: expected a mapping with keys pe and simd (or lanes, for a pool), got 4'),
     ('- conv1\n- conv10', 'expected a mapping of layer names (or default) to {pe, simd}'),
-    ('conv99: {pe: 1, simd: 1}', "folding names layers that are not convolutions of this model: ['conv99']"),
+    ('conv99: {pe: 1, simd: 1}', "folding names layers that are not convolutions or pools of this model: ['conv99']"),
     ('conv1: {pe: [1', 'not valid YAML'),
 ]  # fmt: skip
 

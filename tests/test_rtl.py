@@ -121,12 +121,18 @@ def test_roms_hold_the_quantized_weights(default_graph, tmp_path):
 def test_folding_errors(default_graph, tmp_path):
     with pytest.raises(GraphError, match=r'fire2_squeeze: simd=5 does not divide 32; choose one of \[1, 2, 4, 8, 16, 32\]'):
         build(default_graph, {'fire2_squeeze': {'pe': 1, 'simd': 5}}, tmp_path)
-    with pytest.raises(GraphError, match="not convolutions of this model: \\['fire9_squeeze'\\]"):
+    with pytest.raises(GraphError, match="not convolutions or pools of this model: \\['fire9_squeeze'\\]"):
         build(default_graph, {'fire9_squeeze': {'pe': 1, 'simd': 1}}, tmp_path)
     bad = tmp_path / 'folding.yaml'
-    bad.write_text('conv1: {pe: 2, lanes: 3}\n')
+    bad.write_text('conv1: {pe: 2, reuse: 3}\n')
     with pytest.raises(GraphError, match='expected a mapping with keys pe and simd'):
         load_folding(bad)
+    with pytest.raises(GraphError, match='conv1 is a convolution: it takes pe and simd, not lanes'):
+        build(default_graph, {'conv1': {'pe': 1, 'simd': 1, 'lanes': 2}}, tmp_path, budget=220)
+    with pytest.raises(GraphError, match=r'logits is a pool: it takes lanes \(channels per cycle\), not \[\'pe\'\]'):
+        build(default_graph, {'logits': {'pe': 2}}, tmp_path, budget=220)
+    with pytest.raises(GraphError, match=r'logits: lanes=3 does not divide 10; choose one of \[1, 2, 5, 10\]'):
+        build(default_graph, {'logits': {'lanes': 3}}, tmp_path, budget=220)
     with pytest.raises(GraphError, match='folding file not found'):
         load_folding(tmp_path / 'missing.yaml')
     with pytest.raises(GraphError, match='automatic folding, which needs a multiplier budget'):
@@ -158,6 +164,24 @@ def test_automatic_folding_takes_the_shortest_interval_that_fits_the_budget(defa
     manifest, convs = run(156, {'conv1': {'pe': 1, 'simd': 9}})
     assert (convs['conv1']['params']['PE'], convs['conv1']['params']['SIMD']) == (1, 9)
     assert manifest['multipliers'] <= 156
+
+
+def test_pools_take_the_fewest_lanes_within_the_interval(default_graph, tmp_path):
+    from firmware.backend.modules import MODULES
+
+    def average(manifest):
+        return next(layer for layer in manifest['layers'] if layer['name'] == 'logits')
+
+    for budget in (14, 220):
+        manifest = build(default_graph, {}, tmp_path / str(budget), budget=budget)
+        gap, interval = average(manifest), manifest['estimated_interval_cycles']
+        lanes = gap['params']['LANES']
+        assert gap['cycles'] <= interval
+        node = type('N', (), {'params': gap['params']})
+        assert all(MODULES['global_avg_pool'].lanes_cycles(node, None, d) > interval for d in (1, 2, 5, 10) if d < lanes)
+        assert f'logits: {{lanes: {lanes}}}' in (tmp_path / str(budget) / 'folding.yaml').read_text()
+    # a folding file's lanes are kept
+    assert average(build(default_graph, {'logits': {'lanes': 5}}, tmp_path / 'five', budget=220))['params']['LANES'] == 5
 
 
 def test_lut_multipliers_take_the_interval_below_the_dsps(default_graph, tmp_path):
@@ -199,12 +223,16 @@ def test_the_passes_are_listed_and_a_run_stops_after_one(default_graph, capsys):
     from firmware import generate
     from firmware.backend import passes
 
-    assert [name for name, _ in passes.PASSES] == ['fuse', 'fold', 'insert_fifos']
+    assert [name for name, _ in passes.PASSES] == ['fuse', 'fold', 'narrow', 'insert_fifos']
     _, fused = passes.run_passes(default_graph, {}, budget=220, stop_after='fuse')
     assert 'PE' not in fused[0].params and not any(n.module == 'axis_fifo' for n in fused)
     _, folded = passes.run_passes(default_graph, {}, budget=220, stop_after='fold')
     assert all('PE' in n.params for n in folded if n.weights is not None) and not any(n.module == 'axis_fifo' for n in folded)
-    with pytest.raises(GraphError, match="no pass 'buffer'; the passes are: fuse, fold, insert_fifos"):
+    gap = next(n for n in folded if n.module == 'global_avg_pool')
+    assert gap.params['LANES'] == gap.params['C']  # all channels at once until `narrow`
+    _, narrowed = passes.run_passes(default_graph, {}, budget=220, stop_after='narrow')
+    assert next(n for n in narrowed if n.module == 'global_avg_pool').params['LANES'] < gap.params['C']
+    with pytest.raises(GraphError, match="no pass 'buffer'; the passes are: fuse, fold, narrow, insert_fifos"):
         passes.run_passes(default_graph, {}, budget=220, stop_after='buffer')
     assert generate.main(['--list-passes']) == 0
     assert 'insert_fifos  Give each fork' in capsys.readouterr().out

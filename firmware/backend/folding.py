@@ -7,17 +7,18 @@ from firmware.backend.ir import GraphError
 from firmware.backend.modules import MODULES
 
 def load_folding(path):
-    """{'default': {pe, simd}, layer: {pe, simd}}: outputs and inputs per cycle of each conv.
+    """{'default': {pe, simd}, layer: {pe, simd}, pool: {lanes}}: outputs and inputs per cycle of
+    each conv, channels per cycle of a pool.
     'auto' is the empty folding: every layer chosen for the multiplier budget (see fold); a
     mapping is a folding already read (a caller's own)."""
     if isinstance(path, dict):
         return path
     if str(path) == 'auto':
         return {}
-    folding = cli.read_mapping(path, GraphError, 'folding', 'layer names (or default) to {pe, simd}')
+    folding = cli.read_mapping(path, GraphError, 'folding', 'layer names (or default) to {pe, simd} or {lanes}')
     for name, entry in folding.items():
-        if not isinstance(entry, dict) or set(entry) - {'pe', 'simd'}:
-            raise GraphError(f'{path}: {name}: expected a mapping with keys pe and simd, got {entry!r}')
+        if not isinstance(entry, dict) or set(entry) - {'pe', 'simd', 'lanes'}:
+            raise GraphError(f'{path}: {name}: expected a mapping with keys pe and simd (or lanes, for a pool), got {entry!r}')
         for key, value in entry.items():
             if type(value) is not int or value < 1:
                 raise GraphError(f'{path}: {name}: {key} must be a whole number >= 1, got {value!r}')

@@ -29,6 +29,14 @@ def window_cycles(p):
     return max(p['H'] * (p['W'] + 1), oh * ((ow - 1) * p['S'] + p['K'] + 3))
 
 
+def pool_cycles(p):
+    """Cycles per image of window_max_pool never stalled: sliding_window's, or a window per
+    G + S - 1 cycles (G = C / LANES groups compared, then S columns shifted in)."""
+    oh, ow = conv_size(p)
+    groups = p['C'] // p['LANES']
+    return max(window_cycles(p), oh * ((ow - 1) * (p['S'] + groups - 1) + p['K'] + groups + 2))
+
+
 def conv2d_cycles(p):
     """Cycles per image of conv2d never stalled: the window or the multipliers, the slower."""
     oh, ow = conv_size(p)
@@ -59,6 +67,11 @@ class Module:
     def burst(self, node):
         """Output beats it may emit ahead of its average pace (the buffer pass queues them)."""
         return 0
+
+    def lanes_cycles(self, node, tensors, lanes):
+        """Cycles per image with `lanes` channels per cycle, for a module that the narrow pass
+        folds over its channels (params C and LANES); None for the others."""
+        return None
 
 
 class ZeroPadding(Module):
@@ -169,10 +182,13 @@ class WindowMaxPool(Module):
         pads = {p: layer.get_attr(a) for p, a in zip(PADS, ('pad_top', 'pad_left', 'pad_bottom', 'pad_right'))}
         if f.signed and any(pads.values()):
             raise GraphError(f'{layer.name}: a padded max pool needs an unsigned input (the window pads with zeros), got {f.hls()}')
-        return Node(layer.name, self.name, ins, outs, dict(H=h, W=w, C=c, DW=f.width, SIGNED=int(f.signed), K=k, S=layer.get_attr('stride_height'), **pads))
+        return Node(layer.name, self.name, ins, outs, dict(H=h, W=w, C=c, LANES=c, DW=f.width, SIGNED=int(f.signed), K=k, S=layer.get_attr('stride_height'), **pads))
 
     def cycles(self, node, tensors):
-        return window_cycles(node.params)
+        return pool_cycles(node.params)
+
+    def lanes_cycles(self, node, tensors, lanes):
+        return pool_cycles({**node.params, 'LANES': lanes})
 
     def last_input(self, node, k):
         return Conv2d.last_input(self, node, k)
@@ -192,14 +208,18 @@ class GlobalAvgPool(Module):
         acc = graph_format(layer.types['accum_t'].precision)
         out = tensors[outs[0]].fmt
         return Node(layer.name, self.name, ins, outs, dict(
-            H=h, W=w, C=c, **fmt_params('IN_', tensors[ins[0]].fmt), ACC_W=acc.width, ACC_F=acc.frac,
+            H=h, W=w, C=c, LANES=c, **fmt_params('IN_', tensors[ins[0]].fmt), ACC_W=acc.width, ACC_F=acc.frac,
             **fmt_params('OUT_', out), **cast_params(out),
         ))  # fmt: skip
 
     def cycles(self, node, tensors):
-        # one lane divided at a time, ACC_W + 2 cycles each, while the next image is summed
+        return self.lanes_cycles(node, tensors, node.params['LANES'])
+
+    def lanes_cycles(self, node, tensors, lanes):
+        # C / lanes cycles per pixel; one lane divided at a time, ACC_W + 2 cycles each, while
+        # the next image is summed
         p = node.params
-        return max(p['H'] * p['W'], p['C'] * (p['ACC_W'] + 2))
+        return max(p['H'] * p['W'] * (p['C'] // lanes), p['C'] * (p['ACC_W'] + 2))
 
     def last_input(self, node, k):
         return node.params['H'] * node.params['W'] - 1

@@ -46,9 +46,16 @@ def fold(tensors, nodes, options):
     up to `lut_budget`, in the layers with the fewest multipliers first."""
     folding, budget, lut_budget = options['folding'], options['budget'], options['lut_budget']
     convs = [n for n in nodes if n.weights is not None]
-    unknown = set(folding) - {'default'} - {n.name for n in convs}
+    lane_layers = {n.name for n in nodes if MODULES[n.module].lanes_cycles(n, tensors, 1) is not None}
+    unknown = set(folding) - {'default'} - {n.name for n in convs} - lane_layers
     if unknown:
-        raise GraphError(f'folding names layers that are not convolutions of this model: {sorted(unknown)}')
+        raise GraphError(f'folding names layers that are not convolutions or pools of this model: {sorted(unknown)}')
+    for name in lane_layers & set(folding):
+        if set(folding[name]) - {'lanes'}:
+            raise GraphError(f'folding: {name} is a pool: it takes lanes (channels per cycle), not {sorted(set(folding[name]) - {"lanes"})}')
+    for node in convs:
+        if 'lanes' in folding.get(node.name, {}):
+            raise GraphError(f'folding: {node.name} is a convolution: it takes pe and simd, not lanes')
     given = [n for n in convs if n.name in folding or 'default' in folding]
     for node in given:
         c_out, n = node.weights.shape
@@ -67,6 +74,28 @@ def fold(tensors, nodes, options):
     for node in sorted(convs, key=multipliers):
         node.params['LUT_MULS'] = min(excess, multipliers(node))
         excess -= node.params['LUT_MULS']
+    return nodes
+
+
+def narrow(tensors, nodes, options):
+    """LANES of every module folded over its channels (pools, global average): a layer named in
+    `folding` with `lanes` gets that; the others the fewest lanes (a divisor of C) that keep
+    within the interval the convolutions set, so that a wide pool or average costs a few
+    comparators or adders instead of C."""
+    folding = options['folding']
+    interval = max(MODULES[n.module].cycles(n, tensors) for n in nodes)
+    for node in nodes:
+        module = MODULES[node.module]
+        if module.lanes_cycles(node, tensors, 1) is None:
+            continue
+        c = node.params['C']
+        given = folding.get(node.name, {}).get('lanes')
+        if given is not None:
+            if c % given:
+                raise GraphError(f'{node.name}: lanes={given} does not divide {c}; choose one of {divisors(c)}')
+            node.params['LANES'] = given
+        else:
+            node.params['LANES'] = next(d for d in divisors(c) if module.lanes_cycles(node, tensors, d) <= interval)
     return nodes
 
 
@@ -110,7 +139,7 @@ def insert_fifos(tensors, nodes, options):
 
 
 # the passes over the nodes, in order: each pass(tensors, nodes, options) -> nodes
-PASSES = [('fuse', fuse), ('fold', fold), ('insert_fifos', insert_fifos)]
+PASSES = [('fuse', fuse), ('fold', fold), ('narrow', narrow), ('insert_fifos', insert_fifos)]
 
 
 def run_passes(graph, folding, budget=None, lut_budget=0, stop_after=None):

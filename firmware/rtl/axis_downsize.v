@@ -2,7 +2,9 @@
 // so that results wider than a DMA's stream reach it in beats of its width.
 //   s_axis: S_W bits with tlast; m_axis: M_W bits, tlast on the last narrow beat of a wide beat
 //   that had tlast. S_W must be a multiple of M_W (at least two beats: one is a wire).
-//   One narrow beat per cycle: the next wide beat loads in the cycle the last one leaves.
+//   One narrow beat per cycle. The narrow beats are read in place from s_axis_tdata, which
+//   AXI-stream holds until the wide beat is taken (with its last narrow beat): a counter and
+//   a mux, no copy of the wide beat (16,000 registers for SqueezeNet's logits).
 //   m_axis is registered; s_axis_tready is m_axis_tready gated by the beat count (no skid: a
 //   wide beat waits where it is, in the producer's output register).
 `resetall
@@ -27,7 +29,7 @@ module axis_downsize #(
 
 localparam integer BEATS = S_W / M_W;
 localparam integer CB = BEATS > 2 ? $clog2(BEATS) : 1;
-localparam integer FIRST_LEFT = BEATS - 1;
+localparam integer FINAL = BEATS - 1;
 
 generate
     if (M_W < 1 || S_W % M_W != 0 || BEATS < 2) begin : bad_width
@@ -39,29 +41,28 @@ generate
     end
 endgenerate
 
-reg [S_W-1:0] word = 0;
-reg [CB-1:0] left = 0;  // narrow beats after the one on m_axis
+reg [CB-1:0] piece = 0;  // the narrow beat of s_axis_tdata read next
+reg [M_W-1:0] data = 0;
 reg last = 0;
+wire last_piece = piece == FINAL[CB-1:0];
 
-// a new wide beat may load when nothing is held or the last narrow beat leaves now
-wire load = !m_axis_tvalid || (m_axis_tready && left == 0);
-assign s_axis_tready = load && !rst;
-assign m_axis_tdata = word[M_W-1:0];
-assign m_axis_tlast = last && left == 0;
+// the output register loads whenever it is empty or its beat leaves now
+wire load = !m_axis_tvalid || m_axis_tready;
+assign s_axis_tready = load && last_piece && !rst;
+assign m_axis_tdata = data;
+assign m_axis_tlast = last;
 
 always @(posedge clk) begin
     if (load) begin
-        word <= s_axis_tdata;
-        last <= s_axis_tlast;
-        left <= FIRST_LEFT[CB-1:0];
-    end else if (m_axis_tready) begin
-        word <= word >> M_W;
-        left <= left - 1'b1;
+        data <= s_axis_tdata[piece*M_W +: M_W];
+        last <= s_axis_tlast && last_piece;
     end
     if (rst) begin
         m_axis_tvalid <= 0;
+        piece <= 0;
     end else if (load) begin
         m_axis_tvalid <= s_axis_tvalid;
+        if (s_axis_tvalid) piece <= last_piece ? 0 : piece + 1'b1;
     end
 end
 

@@ -3,10 +3,16 @@
 //   m_axis: one beat per image, C lanes of OUT_W bits.
 //   The sum is exact in ACC_W bits with ACC_F fractional bits; the average is the sum's raw
 //   value divided by H*W with truncation toward zero (ap_fixed's division by an integer), then
-//   cast to the output format. The division needs no multiplier: a restoring divider takes
-//   ACC_W + 2 cycles per lane, C lanes one after the other while the next image is summed
-//   (so C * (ACC_W + 2) cycles per image at least: SqueezeNet's 1000 classes take ~23 K).
-//   The output is a skid buffer.
+//   cast to the output format.
+//   LANES channels are summed per cycle (LANES divides C): a pixel takes C / LANES cycles, read
+//   group by group from s_axis_tdata, which AXI-stream holds until the last group takes the
+//   beat. The sums are a memory of C / LANES words per image, two images (the one summed and
+//   the one divided), so a wide layer (SqueezeNet's 1000 classes) costs LANES adders, not C
+//   adders and 2*C registers. The division needs no multiplier: a restoring divider takes
+//   ACC_W + 2 cycles per lane, C lanes one after the other while the next image is summed.
+//   Cycles per image: max(H*W*C/LANES, C*(ACC_W + 2)).
+//   The averages gather in one register that is the output: it is held until taken, and the
+//   divider starts on the next image only then (m_axis_tready enters two registers).
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none
@@ -15,6 +21,7 @@ module global_avg_pool #(
     parameter H = 2,
     parameter W = 2,
     parameter C = 1,
+    parameter LANES = 1,
     parameter IN_W = 8, parameter IN_F = 0, parameter IN_SIGNED = 0,
     parameter ACC_W = 16, parameter ACC_F = 0,
     parameter OUT_W = 16, parameter OUT_F = 0, parameter OUT_SIGNED = 1,
@@ -31,41 +38,63 @@ module global_avg_pool #(
 );
 
 localparam N = H * W;
+localparam G = C / LANES;  // groups of lanes per pixel: the words of an image's sums
+localparam GB = G > 1 ? $clog2(G) : 1;
+localparam LB = LANES > 1 ? $clog2(LANES) : 1;
 localparam RW = $clog2(N) + 2;  // a remainder shifted left: below 2N
+localparam SW = LANES * ACC_W;  // a word of sums
+localparam integer G_LAST = G - 1, G_PRE = G - 2, L_LAST = LANES - 1;
 
-reg [C*ACC_W-1:0] acc = 0;   // sums of the image being received
-reg [C*ACC_W-1:0] sums = 0;  // sums of the image being divided, lane 0 at the bottom
-reg [C*OUT_W-1:0] avg = 0;   // averages gathered, the last lane at the top
-reg [$clog2(N+1)-1:0] count = 0;
-reg [$clog2(C+1)-1:0] lane = 0, lanes_out = 0;
-reg dividing = 0, busy = 0, done = 0;  // dividing: lanes left; busy: until the result left
-reg at_end = N == 1;  // count == N-1, as a register
-
-// the last pixel of an image hands its sums over, so the divider must be free then
-assign s_axis_tready = !(at_end && busy);
-wire take = s_axis_tvalid && s_axis_tready;
-wire out_ready;
-wire push = done && out_ready;
-
-wire [C*ACC_W-1:0] acc_next;
-genvar c;
 generate
-    for (c = 0; c < C; c = c + 1) begin : g_sum
-        wire [IN_W-1:0] v = s_axis_tdata[c*IN_W +: IN_W];
-        wire signed [ACC_W-1:0] v_x = $signed({IN_SIGNED ? v[IN_W-1] : 1'b0, v}) <<< (ACC_F - IN_F);
-        wire signed [ACC_W-1:0] base = count == 0 ? {ACC_W{1'b0}} : $signed(acc[c*ACC_W +: ACC_W]);
-        assign acc_next[c*ACC_W +: ACC_W] = base + v_x;
+    if (LANES < 1 || C % LANES != 0) begin : g_check_lanes
+`ifdef __ICARUS__  // Icarus 11 has no elaboration-time $error: the check fails at time 0
+        initial $fatal(1, "global_avg_pool: LANES must divide C");
+`else
+        $error("global_avg_pool: LANES must divide C");
+`endif
     end
 endgenerate
 
+// sums of two images, word {bank, group}: one is summed while the other is divided
+reg [SW-1:0] sums [0:2**(GB+1)-1];
+reg bank = 0;  // the image being summed
+
+reg [$clog2(N+1)-1:0] count = 0;
+reg at_end = N == 1;  // count == N-1, as a register
+reg [GB-1:0] group = 0;
+reg last_group = G == 1;  // group == G-1
+reg busy = 0;  // dividing or holding a result: the next image's last group must wait
+// the last group of an image hands its bank over, so the divider must be free then
+wire hold = at_end && last_group && busy;
+wire take = s_axis_tvalid && !hold;  // a group summed
+assign s_axis_tready = last_group && !hold;
+
+wire [SW-1:0] word = sums[{bank, group}];
+wire [SW-1:0] word_next;
+wire [LANES*IN_W-1:0] lanes_in = s_axis_tdata[group*LANES*IN_W +: LANES*IN_W];
+genvar l;
+generate
+    for (l = 0; l < LANES; l = l + 1) begin : g_sum
+        wire [IN_W-1:0] v = lanes_in[l*IN_W +: IN_W];
+        wire signed [ACC_W-1:0] v_x = $signed({IN_SIGNED ? v[IN_W-1] : 1'b0, v}) <<< (ACC_F - IN_F);
+        wire signed [ACC_W-1:0] base = count == 0 ? {ACC_W{1'b0}} : $signed(word[l*ACC_W +: ACC_W]);
+        assign word_next[l*ACC_W +: ACC_W] = base + v_x;
+    end
+endgenerate
+always @(posedge clk) if (take) sums[{bank, group}] <= word_next;
+
 // truncating division of one lane, a quotient bit per cycle (restoring division by N): the
 // magnitude shifts out at the top while the quotient shifts in at the bottom, then the sign
-wire [ACC_W-1:0] s = sums[ACC_W-1:0];
+reg div_bank = 0;
+reg [GB-1:0] div_group = 0;
+reg [LB-1:0] div_lane = 0;
+wire [SW-1:0] div_word = sums[{div_bank, div_group}];
+wire [ACC_W-1:0] s = div_word[div_lane*ACC_W +: ACC_W];
 reg [ACC_W-1:0] mag = 0;
 reg [RW-2:0] rem = 0;  // below N
 reg negative = 0;
 reg [$clog2(ACC_W+1)-1:0] step = 0;
-reg stepping = 0, signing = 0, q_valid = 0;
+reg dividing = 0, stepping = 0, signing = 0, q_valid = 0, done = 0;
 reg [ACC_W-1:0] q = 0;
 wire [RW-1:0] rem_in = {rem[RW-2:0], mag[ACC_W-1]};
 localparam [RW-1:0] N_RW = N;
@@ -73,6 +102,8 @@ wire fits = rem_in >= N_RW;
 wire [RW-2:0] rem_next = fits ? rem_in[RW-2:0] - N_RW[RW-2:0] : rem_in[RW-2:0];  // below N
 wire [OUT_W-1:0] q_out;
 reg [1:0] cast_valid = 0;  // rounding, saturation
+reg [$clog2(C+1)-1:0] lanes_out = 0;
+reg [C*OUT_W-1:0] avg = 0;  // averages gathered, the last lane at the top
 generate
     if (C > 1) begin : g_gather
         always @(posedge clk) if (cast_valid[1]) avg <= {q_out, avg[C*OUT_W-1:OUT_W]};
@@ -85,10 +116,11 @@ fixed_cast_pipe #(
     .OUT_W(OUT_W), .OUT_F(OUT_F), .OUT_SIGNED(OUT_SIGNED), .ROUND(ROUND), .SAT(SAT)
 ) out_cast (.clk(clk), .in_raw(q), .out_raw(q_out));
 
+wire push = done && m_axis_tready;
+assign m_axis_tdata = avg;
+assign m_axis_tvalid = done;
+
 always @(posedge clk) begin
-    if (take) acc <= acc_next;
-    if (take && at_end) sums <= acc_next;
-    else if (dividing && !stepping && !signing) sums <= sums >> ACC_W;
     if (dividing && !stepping && !signing) begin  // load a lane
         mag <= s[ACC_W-1] ? -s : s;
         negative <= s[ACC_W-1];
@@ -99,23 +131,36 @@ always @(posedge clk) begin
     end
     if (signing) q <= negative ? -mag : mag;
     if (rst) begin
-        count <= 0; at_end <= N == 1; lane <= 0; lanes_out <= 0; step <= 0;
+        count <= 0; at_end <= N == 1; group <= 0; last_group <= G == 1; bank <= 0; div_bank <= 0;
+        div_group <= 0; div_lane <= 0; lanes_out <= 0; step <= 0;
         dividing <= 0; stepping <= 0; signing <= 0; q_valid <= 0; cast_valid <= 0; busy <= 0; done <= 0;
     end else begin
         q_valid <= signing;
         cast_valid <= {cast_valid[0], q_valid};
         if (take) begin
-            count <= at_end ? 0 : count + 1;
-            at_end <= N == 1 || count == N-2;
+            group <= last_group ? 0 : group + 1;
+            last_group <= G == 1 || (!last_group && group == G_PRE[GB-1:0]);
+            if (last_group) begin
+                count <= at_end ? 0 : count + 1;
+                at_end <= N == 1 || (!at_end && count == N-2);
+            end
         end
-        if (take && at_end) begin
+        if (take && last_group && at_end) begin
+            bank <= !bank;
+            div_bank <= bank;
             dividing <= 1;
             busy <= 1;
-            lane <= 0;
+            div_group <= 0;
+            div_lane <= 0;
         end else if (signing) begin
             signing <= 0;
-            lane <= lane + 1;
-            if (lane == C-1) dividing <= 0;
+            if (div_lane == L_LAST[LB-1:0]) begin
+                div_lane <= 0;
+                div_group <= div_group + 1;
+                if (div_group == G_LAST[GB-1:0]) dividing <= 0;
+            end else begin
+                div_lane <= div_lane + 1;
+            end
         end else if (stepping) begin
             step <= step + 1;
             if (step == ACC_W-1) begin
@@ -136,12 +181,6 @@ always @(posedge clk) begin
         end
     end
 end
-
-axis_register #(.WIDTH(C*OUT_W)) out_reg (
-    .clk(clk), .rst(rst),
-    .s_axis_tdata(avg), .s_axis_tvalid(done), .s_axis_tready(out_ready),
-    .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready)
-);
 
 endmodule
 

@@ -4,9 +4,13 @@
 //   m_axis: the OH x OW pooled pixels, same lanes, OH = (H + PAD_T + PAD_B - K) / S + 1.
 //   sliding_window pads with zeros, which is the Keras result (padding left out of the
 //   maximum) only for unsigned inputs: padding with SIGNED is refused at elaboration.
-//   Throughput: sliding_window's (up to a window per S cycles). The maximum is two registered
-//   stages (across each window row, then across rows: K-1 comparators each) and the output a
-//   skid buffer, so m_axis_tready enters only registers.
+//   LANES channels are compared per cycle (LANES divides C): a window takes C / LANES cycles in
+//   sliding_window's window register, group by group, so a wide layer costs LANES max trees of
+//   K*K - 1 comparators, not C (SqueezeNet's pools have a hundred cycles per window to spare).
+//   Throughput: a window per C/LANES + S - 1 cycles at most (sliding_window's, a window per S
+//   cycles, at LANES = C). The maximum is two registered stages (across each window row, then
+//   across rows: K-1 comparators each); the groups gather in a register and the pixel leaves
+//   through a skid buffer, so m_axis_tready enters only registers.
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none
@@ -15,6 +19,7 @@ module window_max_pool #(
     parameter H = 4,
     parameter W = 4,
     parameter C = 1,
+    parameter LANES = C,
     parameter DW = 8,
     parameter SIGNED = 0,
     parameter K = 3,
@@ -42,6 +47,13 @@ generate
         $error("window_max_pool: padding takes zeros, so the input must be unsigned (SIGNED 0)");
 `endif
     end
+    if (LANES < 1 || C % LANES != 0) begin : g_check_lanes
+`ifdef __ICARUS__
+        initial $fatal(1, "window_max_pool: LANES must divide C");
+`else
+        $error("window_max_pool: LANES must divide C");
+`endif
+    end
     if (PAD_T >= K || PAD_L >= K || PAD_B >= K || PAD_R >= K) begin : g_check_window
 `ifdef __ICARUS__
         initial $fatal(1, "window_max_pool: each padding must be below K (no window of padding only)");
@@ -54,7 +66,7 @@ endgenerate
 wire [K*K*C*DW-1:0] win_tdata;
 wire win_tvalid, win_tready;
 
-// OUT_REG 0: the window register feeds the comparators, its shift enable is `advance` below
+// OUT_REG 0: the window register feeds the comparators; win_tready (below) is its shift enable
 sliding_window #(
     .H(H), .W(W), .C(C), .DW(DW), .K(K), .S(S),
     .PAD_T(PAD_T), .PAD_L(PAD_L), .PAD_B(PAD_B), .PAD_R(PAD_R), .OUT_REG(0)
@@ -64,59 +76,85 @@ sliding_window #(
     .m_axis_tdata(win_tdata), .m_axis_tvalid(win_tvalid), .m_axis_tready(win_tready)
 );
 
+localparam G = C / LANES;  // groups of lanes per window
+localparam GB = G > 1 ? $clog2(G) : 1;
+localparam LW = LANES * DW;
+localparam integer G_LAST = G - 1;
+
 function greater(input [DW-1:0] a, input [DW-1:0] b);
     greater = SIGNED ? $signed(a) > $signed(b) : a > b;
 endfunction
 
+// group `group` of the window: element (ky, kx) at lane ky*K + kx, LANES channels each
+reg [GB-1:0] group = 0;
+wire last_group = group == G_LAST[GB-1:0];
+reg [K*K*LW-1:0] part;
+integer e;
+always @* begin
+    for (e = 0; e < K*K; e = e + 1) part[e*LW +: LW] = win_tdata[(e*C + group*LANES)*DW +: LW];
+end
+
 // each window row's maximum, then the maximum of the rows
-reg [K*C*DW-1:0] row_best;
-reg [C*DW-1:0] best;
-reg [K*C*DW-1:0] row_best_q = 0;
-reg [C*DW-1:0] best_q = 0;
-reg row_valid = 0, best_valid = 0;
+reg [K*LW-1:0] row_best;
+reg [LW-1:0] best;
+reg [K*LW-1:0] row_best_q = 0;
+reg row_valid = 0, row_last = 0;
 integer ky, kx, c;
 always @* begin
     for (ky = 0; ky < K; ky = ky + 1) begin
-        for (c = 0; c < C; c = c + 1) begin
-            row_best[(ky*C + c)*DW +: DW] = win_tdata[(ky*K*C + c)*DW +: DW];
+        for (c = 0; c < LANES; c = c + 1) begin
+            row_best[(ky*LANES + c)*DW +: DW] = part[(ky*K*LANES + c)*DW +: DW];
             for (kx = 1; kx < K; kx = kx + 1) begin
-                if (greater(win_tdata[((ky*K + kx)*C + c)*DW +: DW], row_best[(ky*C + c)*DW +: DW])) begin
-                    row_best[(ky*C + c)*DW +: DW] = win_tdata[((ky*K + kx)*C + c)*DW +: DW];
+                if (greater(part[((ky*K + kx)*LANES + c)*DW +: DW], row_best[(ky*LANES + c)*DW +: DW])) begin
+                    row_best[(ky*LANES + c)*DW +: DW] = part[((ky*K + kx)*LANES + c)*DW +: DW];
                 end
             end
         end
     end
-    for (c = 0; c < C; c = c + 1) begin
+    for (c = 0; c < LANES; c = c + 1) begin
         best[c*DW +: DW] = row_best_q[c*DW +: DW];
         for (ky = 1; ky < K; ky = ky + 1) begin
-            if (greater(row_best_q[(ky*C + c)*DW +: DW], best[c*DW +: DW])) begin
-                best[c*DW +: DW] = row_best_q[(ky*C + c)*DW +: DW];
+            if (greater(row_best_q[(ky*LANES + c)*DW +: DW], best[c*DW +: DW])) begin
+                best[c*DW +: DW] = row_best_q[(ky*LANES + c)*DW +: DW];
             end
         end
     end
 end
 
-// the two stages move together whenever the last one may hand its beat on
+// the groups of a window gather in `pixel`, the first at the bottom; full: a whole pixel
+// waits for the output register. Both stages move whenever `pixel` may change.
+reg [C*DW-1:0] pixel = 0;
+reg full = 0;
 wire out_ready;
-wire advance = !best_valid || out_ready;
-assign win_tready = advance;
+wire advance = !full || out_ready;
+assign win_tready = advance && last_group;
+
+generate
+    if (G > 1) begin : g_gather
+        always @(posedge clk) if (advance && row_valid) pixel <= {best, pixel[C*DW-1:LW]};
+    end else begin : g_single
+        always @(posedge clk) if (advance && row_valid) pixel <= best;
+    end
+endgenerate
 
 always @(posedge clk) begin
     if (advance) begin
         row_best_q <= row_best;
-        best_q <= best;
         row_valid <= win_tvalid;
-        best_valid <= row_valid;
+        row_last <= last_group;
+        full <= row_valid && row_last;
+        if (win_tvalid) group <= last_group ? 0 : group + 1;
     end
     if (rst) begin
         row_valid <= 0;
-        best_valid <= 0;
+        full <= 0;
+        group <= 0;
     end
 end
 
 axis_register #(.WIDTH(C*DW)) out_reg (
     .clk(clk), .rst(rst),
-    .s_axis_tdata(best_q), .s_axis_tvalid(best_valid), .s_axis_tready(out_ready),
+    .s_axis_tdata(pixel), .s_axis_tvalid(full), .s_axis_tready(out_ready),
     .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready)
 );
 
