@@ -85,14 +85,18 @@ function greater(input [DW-1:0] a, input [DW-1:0] b);
     greater = SIGNED ? $signed(a) > $signed(b) : a > b;
 endfunction
 
-// group `group` of the window: element (ky, kx) at lane ky*K + kx, LANES channels each
+// group `group` of the window: element (ky, kx) at lane ky*K + kx, LANES channels each (a
+// select scaled by a constant within each element, which synthesis maps to a mux per bit)
 reg [GB-1:0] group = 0;
 wire last_group = group == G_LAST[GB-1:0];
-reg [K*K*LW-1:0] part;
-integer e;
-always @* begin
-    for (e = 0; e < K*K; e = e + 1) part[e*LW +: LW] = win_tdata[(e*C + group*LANES)*DW +: LW];
-end
+wire [K*K*LW-1:0] part;
+genvar e;
+generate
+    for (e = 0; e < K*K; e = e + 1) begin : g_part
+        wire [C*DW-1:0] element = win_tdata[e*C*DW +: C*DW];
+        assign part[e*LW +: LW] = element[group*LW +: LW];
+    end
+endgenerate
 
 // each window row's maximum, then the maximum of the rows
 reg [K*LW-1:0] row_best;
