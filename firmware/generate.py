@@ -22,7 +22,7 @@ from pathlib import Path
 
 import cli
 from firmware.backend.folding import folding_lines, load_folding
-from firmware.backend.modules import MODULES, mac_cycles, multipliers
+from firmware.backend.modules import MODULES, channel_folded, mac_cycles, multipliers
 from firmware.backend.passes import PASSES, run_passes
 from firmware.backend.top import TOP, beat_bits, lane_bits, result_beats, stream_info, write_top
 from firmware import manifest as manifests
@@ -83,7 +83,7 @@ def build(graph, folding, out_dir, budget=None, lut_budget=0, stream_bits=None):
     write_top(out_dir / f'{TOP}.v', tensors, nodes, image, logits, doc, stream_bits)
     manifest = manifests.write(out_dir, manifest)
     chosen = [f'{n.name}: {{pe: {n.params["PE"]}, simd: {n.params["SIMD"]}}}' for n in nodes if n.weights is not None]
-    chosen += [f'{n.name}: {{lanes: {n.params["LANES"]}}}' for n in nodes if 'LANES' in n.params]
+    chosen += [f'{n.name}: {{lanes: {n.params["LANES"]}}}' for n in channel_folded(nodes)]
     (out_dir / 'folding.yaml').write_text('# The folding of this design (generated; `folding: <this file>` in a design point pins it).\n'
                                           + ''.join(line + '\n' for line in chosen))  # fmt: skip
     return manifest

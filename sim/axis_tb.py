@@ -70,6 +70,15 @@ async def measure_interval(dut, beats_per_image, images, name='m_axis'):
     return [b - a for a, b in zip(starts[1:], starts[2:])]
 
 
+async def back_to_back_intervals(dut, pixels_per_image, beats_per_image, images=6):
+    """Reset, then `images` images of zeros with no idle cycles and no backpressure: the cycles
+    per image measure_interval sees (the model a bench checks them against)."""
+    tb = TB(dut)
+    await tb.reset()
+    cocotb.start_soon(tb.send([0] * (pixels_per_image * images)))
+    return await measure_interval(dut, beats_per_image, images=images)
+
+
 async def check_pass_through(dut, idle, backpressure, count):
     """A module that passes beats on unchanged (a FIFO, a register stage): `count` random beats
     come out once each, in order, whatever the idle and backpressure, and nothing more."""

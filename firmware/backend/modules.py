@@ -51,6 +51,7 @@ class Module:
 
     name = ''
     layers = ()  # hls4ml layer classes this module reads
+    channel_folded = False  # takes LANES of its C channels per cycle (the narrow pass sets LANES)
     inputs, outputs = ('s_axis',), ('m_axis',)  # port prefixes, in the order of node.inputs / outputs
 
     def read(self, layer, tensors, ins, outs):
@@ -69,9 +70,8 @@ class Module:
         return 0
 
     def lanes_cycles(self, node, tensors, lanes):
-        """Cycles per image with `lanes` channels per cycle, for a module that the narrow pass
-        folds over its channels (params C and LANES); None for the others."""
-        return None
+        """Cycles per image with `lanes` channels per cycle (a channel_folded module)."""
+        raise NotImplementedError(self.name)
 
 
 class ZeroPadding(Module):
@@ -171,7 +171,7 @@ class MaxPool(Module):
 class WindowMaxPool(Module):
     """sliding_window + a max tree: the pools hls/pooling.py gives hls4ml (overlapping or padded)."""
 
-    name, layers = 'window_max_pool', ('OverlappingPooling2D',)
+    name, layers, channel_folded = 'window_max_pool', ('OverlappingPooling2D',), True
 
     def read(self, layer, tensors, ins, outs):
         k = layer.get_attr('pool_height')
@@ -185,7 +185,7 @@ class WindowMaxPool(Module):
         return Node(layer.name, self.name, ins, outs, dict(H=h, W=w, C=c, LANES=c, DW=f.width, SIGNED=int(f.signed), K=k, S=layer.get_attr('stride_height'), **pads))
 
     def cycles(self, node, tensors):
-        return pool_cycles(node.params)
+        return self.lanes_cycles(node, tensors, node.params['LANES'])
 
     def lanes_cycles(self, node, tensors, lanes):
         return pool_cycles({**node.params, 'LANES': lanes})
@@ -201,7 +201,7 @@ class WindowMaxPool(Module):
 
 
 class GlobalAvgPool(Module):
-    name, layers = 'global_avg_pool', ('GlobalPooling2D',)
+    name, layers, channel_folded = 'global_avg_pool', ('GlobalPooling2D',), True
 
     def read(self, layer, tensors, ins, outs):
         h, w, c = tensors[ins[0]].shape
@@ -262,6 +262,11 @@ class AxisFifo(Module):
 
 MODULES = {m.name: m for m in (ZeroPadding(), Relu(), Conv2d(), PointwiseConv(), MaxPool(), WindowMaxPool(), GlobalAvgPool(), AxisClone(), AxisConcat(), AxisAdd(), AxisFifo())}
 READS = {kind: m for m in MODULES.values() for kind in m.layers}
+
+
+def channel_folded(nodes):
+    """The nodes whose modules take LANES of their channels per cycle (pools, global average)."""
+    return [n for n in nodes if MODULES[n.module].channel_folded]
 
 
 def read_graph(graph):

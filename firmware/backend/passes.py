@@ -3,7 +3,7 @@ import numpy as np
 
 from firmware.backend.folding import choose_folding, divisors
 from firmware.backend.ir import PADS, GraphError, Node, Tensor, cast_params, consumers, fmt_params, producer
-from firmware.backend.modules import MODULES, multipliers, read_graph
+from firmware.backend.modules import MODULES, channel_folded, multipliers, read_graph
 
 FIFO_MARGIN = 2  # beats beyond the computed lag: the clone's output register and one in flight
 
@@ -46,13 +46,9 @@ def fold(tensors, nodes, options):
     up to `lut_budget`, in the layers with the fewest multipliers first."""
     folding, budget, lut_budget = options['folding'], options['budget'], options['lut_budget']
     convs = [n for n in nodes if n.weights is not None]
-    lane_layers = {n.name for n in nodes if MODULES[n.module].lanes_cycles(n, tensors, 1) is not None}
-    unknown = set(folding) - {'default'} - {n.name for n in convs} - lane_layers
+    unknown = set(folding) - {'default'} - {n.name for n in convs + channel_folded(nodes)}
     if unknown:
         raise GraphError(f'folding names layers that are not convolutions or pools of this model: {sorted(unknown)}')
-    for name in lane_layers & set(folding):
-        if set(folding[name]) - {'lanes'}:
-            raise GraphError(f'folding: {name} is a pool: it takes lanes (channels per cycle), not {sorted(set(folding[name]) - {"lanes"})}')
     for node in convs:
         if 'lanes' in folding.get(node.name, {}):
             raise GraphError(f'folding: {node.name} is a convolution: it takes pe and simd, not lanes')
@@ -84,12 +80,11 @@ def narrow(tensors, nodes, options):
     comparators or adders instead of C."""
     folding = options['folding']
     interval = max(MODULES[n.module].cycles(n, tensors) for n in nodes)
-    for node in nodes:
-        module = MODULES[node.module]
-        if module.lanes_cycles(node, tensors, 1) is None:
-            continue
-        c = node.params['C']
-        given = folding.get(node.name, {}).get('lanes')
+    for node in channel_folded(nodes):
+        module, entry, c = MODULES[node.module], folding.get(node.name, {}), node.params['C']
+        if set(entry) - {'lanes'}:
+            raise GraphError(f'folding: {node.name} is a pool: it takes lanes (channels per cycle), not {sorted(set(entry) - {"lanes"})}')
+        given = entry.get('lanes')
         if given is not None:
             if c % given:
                 raise GraphError(f'{node.name}: lanes={given} does not divide {c}; choose one of {divisors(c)}')

@@ -9,7 +9,7 @@ import pytest
 
 from firmware.backend.modules import conv2d_cycles, conv_size
 from sim import reference, runner
-from sim.axis_tb import TB, measure_interval
+from sim.axis_tb import back_to_back_intervals
 from sim.mac import FORMATS, check, dense_ref, random_inputs, write_roms
 
 PADS = ('PAD_T', 'PAD_L', 'PAD_B', 'PAD_R')
@@ -34,11 +34,8 @@ async def run_images(dut, idle, backpressure):
 async def run_interval(dut):
     """Back-to-back images, never stalled: cycles per image as the generator models them."""
     p = json.loads(os.environ['CASE'])
-    tb = TB(dut)
-    await tb.reset()
     oh, ow = conv_size(p)
-    cocotb.start_soon(tb.send([0] * (p['H'] * p['W'] * 6)))
-    intervals = await measure_interval(dut, oh * ow, images=6)
+    intervals = await back_to_back_intervals(dut, p['H'] * p['W'], oh * ow)
     assert set(intervals) == {conv2d_cycles(p)}, f'cycles per image {intervals}, modeled {conv2d_cycles(p)}'
 
 

@@ -7,7 +7,7 @@ import cocotb
 import pytest
 
 from sim import runner
-from sim.axis_tb import TB, measure_interval
+from sim.axis_tb import back_to_back_intervals
 from sim.mac import FORMATS, check, dense_ref, random_inputs, write_roms
 
 
@@ -23,10 +23,7 @@ async def run_pixels(dut, idle, backpressure):
 async def run_interval(dut):
     """Back to back, never stalled: (C_OUT/PE)*(N/SIMD) cycles per beat, the generator's model."""
     p = json.loads(os.environ['CASE'])
-    tb = TB(dut)
-    await tb.reset()
-    cocotb.start_soon(tb.send([0] * 12))
-    intervals = await measure_interval(dut, 1, images=12)
+    intervals = await back_to_back_intervals(dut, 1, 1, images=12)
     assert set(intervals) == {(p['C_OUT'] // p['PE']) * (p['N'] // p['SIMD'])}, intervals
 
 

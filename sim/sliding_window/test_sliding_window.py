@@ -8,7 +8,7 @@ import pytest
 from firmware.fixed import pack, unpack
 from firmware.backend.modules import window_cycles
 from sim import reference, runner
-from sim.axis_tb import TB, measure_interval
+from sim.axis_tb import TB, back_to_back_intervals
 
 PADS = ('PAD_T', 'PAD_L', 'PAD_B', 'PAD_R')
 
@@ -32,12 +32,9 @@ async def run_images(dut, idle, backpressure):
 @cocotb.test(timeout_time=5, timeout_unit="ms")
 async def run_interval(dut):
     """Back-to-back images, never stalled: cycles per image as the generator models them."""
-    tb = TB(dut)
-    await tb.reset()
     p = {n: int(getattr(dut, n).value) for n in ('H', 'W', 'K', 'S', *PADS)}
     windows = reference.windows(np.zeros((p['H'], p['W'], 1)), p['K'], p['S'], *(p[n] for n in PADS)).shape[0:2]
-    cocotb.start_soon(tb.send([0] * (p['H'] * p['W'] * 6)))
-    intervals = await measure_interval(dut, windows[0] * windows[1], images=6)
+    intervals = await back_to_back_intervals(dut, p['H'] * p['W'], windows[0] * windows[1])
     assert set(intervals) == {window_cycles(p)}, f'cycles per image {intervals}, modeled {window_cycles(p)}'
 
 

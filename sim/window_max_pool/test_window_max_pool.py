@@ -8,7 +8,7 @@ import pytest
 from firmware.fixed import pack, unpack
 from sim import reference, runner
 from firmware.backend.modules import pool_cycles
-from sim.axis_tb import TB, measure_interval
+from sim.axis_tb import TB, back_to_back_intervals
 
 PADS = ('PAD_T', 'PAD_L', 'PAD_B', 'PAD_R')
 
@@ -37,12 +37,9 @@ async def run_interval(dut):
     """Back-to-back images, never stalled: the cycles per image the generator models, within 3%
     (the model is a cycle short at 2x2/1, where the input waits on sliding_window's 3 banks, and
     above the truth with LANES < C, where columns are read while a window is compared)."""
-    tb = TB(dut)
-    await tb.reset()
     p = {n: int(getattr(dut, n).value) for n in ('H', 'W', 'C', 'LANES', 'K', 'S', *PADS)}
     windows = reference.window_max_pool(np.zeros((p['H'], p['W'], 1)), p['K'], p['S'], *(p[n] for n in PADS)).shape[0:2]
-    cocotb.start_soon(tb.send([0] * (p['H'] * p['W'] * 6)))
-    intervals = await measure_interval(dut, windows[0] * windows[1], images=6)
+    intervals = await back_to_back_intervals(dut, p['H'] * p['W'], windows[0] * windows[1])
     dut._log.info(f'cycles per image {intervals}, modeled {pool_cycles(p)}')
     assert max(intervals) <= pool_cycles(p) * 1.03, f'cycles per image {intervals}, modeled {pool_cycles(p)}'
 
