@@ -143,7 +143,19 @@ def descendants(pid=None):
     return found
 
 
+_stop = {'requested': False}
+
+
+def check_interrupted():
+    """Raise KeyboardInterrupt if Ctrl-C or SIGTERM came: a library that caught the one raised in
+    the signal handler (TensorFlow's tracing has bare excepts) must not let a run finish as if
+    nothing happened, nor replace the previous outputs (model.store.atomic_dir asks here)."""
+    if _stop['requested']:
+        raise KeyboardInterrupt
+
+
 def _terminate(signum, frame):
+    _stop['requested'] = True
     # the tools first (g++ under hls4ml's build script, Yosys, nextpnr, a simulator, worker
     # processes), so that nothing writes into a folder while it is being removed
     for pid in descendants():
@@ -157,8 +169,11 @@ def run(main, argv=None):
     failed one (ToolFailed: 4) reported in one line, as are Ctrl-C and SIGTERM (130), which stop every tool it started and
     unwind (the atomic folders remove their temporary copies)."""
     previous = {sig: signal.signal(sig, _terminate) for sig in (signal.SIGINT, signal.SIGTERM)}
+    _stop['requested'] = False
     try:
-        return main(argv)
+        code = main(argv)
+        check_interrupted()
+        return code
     except SystemExit as done:  # argparse's --help and errors
         return done.code
     except InputError as err:

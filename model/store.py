@@ -47,6 +47,7 @@ def atomic_dir(path):
     tmp.chmod(0o755)
     try:
         yield tmp
+        cli.check_interrupted()
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -108,3 +108,28 @@ def test_timing_while_a_module_is_placed(tmp_path):
     check(code, err, tools, previous, out)
     cache = out / 'cache'  # a run's cache entry is written whole or not at all
     assert not cache.exists() or not [p for p in cache.iterdir() if p.name.startswith('.')]
+
+
+def test_an_interrupt_a_library_swallowed_still_stops_the_run(tmp_path):
+    """TensorFlow has bare excepts: the KeyboardInterrupt the handler raises may never reach
+    cli.run. The run must still end 130 and leave the previous outputs."""
+    import os
+
+    from model.store import atomic_dir
+
+    out = tmp_path / 'out'
+    previous = previous_run(out)
+
+    def main(argv):
+        with atomic_dir(out) as tmp:
+            (tmp / 'previous.txt').write_text('half of a new run\n')
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(1)  # the handler runs here
+            except BaseException:  # noqa: BLE001  what the library does
+                pass
+        return cli.PASS
+
+    assert cli.run(main) == cli.INTERRUPTED
+    assert previous.read_text() == 'the last run\n'
+    assert [p.name for p in tmp_path.iterdir()] == ['out']
