@@ -18,7 +18,7 @@ from pathlib import Path
 
 import cli
 from cli import steps
-from firmware import nextpnr, pnr, yosys
+from firmware import jobs, nextpnr, pnr, yosys
 from firmware.boards import BoardError, fit, format_table
 from firmware.generate import generate_rtl
 from firmware.library import rtl_sources, uart_sources
@@ -80,9 +80,9 @@ def step_place_and_route(ctx):
     named = script
     for source in sources:
         named = named.replace(str(source), Path(source).name)
-    key = pnr.digest('board', named, *[Path(s).read_bytes() for s in sources], lpf.read_bytes(), *roms, pnr.part_key(board), pnr.tool_versions())
-    job = pnr.Job(key, 'network', top, sources, board['clock_mhz'], [f'({board["name"]} top)'], yosys=script,
-                  nextpnr=['--lpf', str(lpf), '--textcfg', 'top.config'], design=ctx.out / 'rtl')  # fmt: skip
+    key = jobs.digest('board', named, *[Path(s).read_bytes() for s in sources], lpf.read_bytes(), *roms, pnr.part_key(board), pnr.tool_versions())
+    job = jobs.Job(key, 'network', top, sources, board['clock_mhz'], [f'({board["name"]} top)'], yosys=script,
+                   nextpnr=['--lpf', str(lpf), '--textcfg', 'top.config'], design=ctx.out / 'rtl')  # fmt: skip
     ctx.result = pnr.run_jobs([job], board, ctx.out / 'cache')[key]
     ctx.work = ctx.out / 'cache' / key
     if not ctx.result['ok']:

@@ -3,36 +3,17 @@ in firmware/timing_evidence.json, and the one reader that says how fast a design
 it was shown to meet (never an unexamined one): `make sim`, `make synth` and `make bench` print it.
 """
 import json
-import re
-from pathlib import Path
 
 import cli
 from firmware.boards import load_board
-from firmware.library import RTL, rtl_sources
-from firmware.pnr import digest
+from firmware.jobs import digest, roms
+from firmware.library import RTL
 
 EVIDENCE = cli.ROOT / 'firmware' / 'timing_evidence.json'
 
 
 def sources_digest():
     return digest(*[str(p.relative_to(RTL)).encode() + p.read_bytes() for p in sorted(RTL.rglob('*.v'))])
-
-
-def module_files(top, family):
-    """firmware/rtl files `top` is built from: its own and those of the modules it instantiates."""
-    library = {p.stem: p for p in rtl_sources(family=family)}
-    files, todo = set(), [top]
-    while todo:
-        path = library.get(todo.pop())
-        if path and path not in files:
-            files.add(path)
-            todo += re.findall(r'^\s*(\w+)\s*#\s*\(', path.read_text(), re.M)
-    return sorted(files)
-
-
-def roms(rtl_dir, name):
-    """Contents of a layer's ROM files (their paths differ between clones, their bits do not)."""
-    return [p.read_bytes() for p in sorted((Path(rtl_dir) / 'rom').glob(f'{name}_*.mem'))]
 
 
 def design_digest(manifest, rtl_dir):

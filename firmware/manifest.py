@@ -1,6 +1,7 @@
 """The manifest (manifest.json beside a generated top): what the design is, as every tool and
 driver that runs it reads it: the top's name, the input and output streams, the layers with
-their parameters and cycle models, the multipliers and FIFOs. One writer, one reader; a reader
+their parameters and cycle models, the multipliers and FIFOs, and the top's other instances
+(stream_modules: axis_batch, axis_downsize). One writer, one reader; a reader
 refuses another version instead of misreading it."""
 import json
 from pathlib import Path

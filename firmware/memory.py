@@ -1,49 +1,36 @@
 """On-chip memory a generated design needs, per layer, from its manifest: what decides whether a
 network fits a part at all, before any synthesis is run.
 
-Per layer: the weight and bias ROMs (pointwise_conv's words: C_OUT/PE x N/SIMD of PE*SIMD
-weights) and, where a window is kept, the line buffer (sliding_window: K rows of the padded input);
-each FIFO's beats. A memory of at most 64 words goes to LUT RAM (RAM64M), as Vivado and Yosys map
-it; a deeper one to block RAM, rounded up to whole BRAM36 (36 Kb, in the aspect ratio that
-wastes least, 512 x 72 to 32K x 1)."""
+Each layer of the manifest lists the memories its module declares (firmware.backend.modules:
+weight and bias ROMs, a window's row banks, a pool's partial row, the global average's sums, a
+FIFO's beats), each as depth x width. A memory of at most 64 words goes to LUT RAM (RAM64M), as
+Vivado and Yosys map it, unless its RTL asks for block RAM (the weight ROMs); a deeper one to block RAM, rounded up to whole BRAM36 (36 Kb, in the
+aspect ratio that wastes least, 512 x 72 to 32K x 1, or RAMB18 halves)."""
 import math
 
 BRAM36_BITS = 36 * 1024
 LUTRAM_DEPTH = 64
-# BRAM36 aspect ratios (depth, width), the parity bits counted where the width has them
+# BRAM36 aspect ratios (depth, width), the parity bits counted where the width has them; a
+# BRAM36 is also two RAMB18 of half the depth (as Yosys and Vivado use them for a small memory)
 ASPECTS = ((512, 72), (1024, 36), (2048, 18), (4096, 9), (8192, 4), (16384, 2), (32768, 1))
+HALF_ASPECTS = ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1))
 
 
 def bram36(depth, width):
-    """Whole BRAM36s a depth x width memory takes."""
-    return min(math.ceil(depth / d) * math.ceil(width / w) for d, w in ASPECTS)
-
-
-def memories(layer):
-    """(depth, width) of each memory of a manifest layer."""
-    p, module = layer['params'], layer['module']
-    found = []
-    if module in ('conv2d', 'pointwise_conv'):
-        n = p['N'] if module == 'pointwise_conv' else p['K'] * p['K'] * p['C_IN']
-        found += [((p['C_OUT'] // p['PE']) * (n // p['SIMD']), p['PE'] * p['SIMD'] * p['W_W']), (p['C_OUT'] // p['PE'], p['PE'] * p['B_W'])]
-    if module == 'conv2d' and p['K'] > 1:
-        found.append((p['K'] * (p['W'] + p['PAD_L'] + p['PAD_R']), p['C_IN'] * p['IN_W']))
-    if module == 'window_max_pool':
-        found.append((p['K'] * (p['W'] + p['PAD_L'] + p['PAD_R']), p['C'] * p['DW']))
-    if module == 'axis_fifo':
-        found.append((p['DEPTH'], p['WIDTH']))
-    return found
+    """BRAM36s a depth x width memory takes, in halves (RAMB18) where that is fewer."""
+    whole = min(math.ceil(depth / d) * math.ceil(width / w) for d, w in ASPECTS)
+    return min(whole, min(math.ceil(depth / d) * math.ceil(width / w) for d, w in HALF_ASPECTS) / 2)
 
 
 def per_layer(manifest):
     """{layer: dict(kb, bram36, lutram_kb)} of every layer that keeps memory, and 'total'."""
     rows = {}
     for layer in manifest['layers']:
-        found = memories(layer)
+        found = [m for m in layer['memories'] for _ in range(m['count'])]
         if found:
-            deep = [(d, w) for d, w in found if d > LUTRAM_DEPTH]
-            rows[layer['name']] = dict(kb=sum(d * w for d, w in found) / 8 / 1024, bram36=sum(bram36(d, w) for d, w in deep),
-                                       lutram_kb=sum(d * w for d, w in found if d <= LUTRAM_DEPTH) / 8 / 1024)  # fmt: skip
+            deep = [m for m in found if m['block'] or m['depth'] > LUTRAM_DEPTH]
+            rows[layer['name']] = dict(kb=sum(m['depth'] * m['width'] for m in found) / 8 / 1024, bram36=sum(bram36(m['depth'], m['width']) for m in deep),
+                                       lutram_kb=sum(m['depth'] * m['width'] for m in found if m not in deep) / 8 / 1024)  # fmt: skip
     rows['total'] = {k: sum(r[k] for r in rows.values()) for k in ('kb', 'bram36', 'lutram_kb')}
     return rows
 

@@ -29,12 +29,12 @@ from pathlib import Path
 
 import cli
 from cli import steps
-from firmware import evidence, pnr
+from firmware import evidence, jobs, pnr
 from firmware.boards import load_board, timing_part
 from firmware.backend.folding import load_folding
 from firmware.backend.ir import GraphError
 from firmware.generate import generate_rtl
-from firmware.library import RTL, rtl_sources
+from firmware.library import rtl_sources
 
 
 @dataclass
@@ -80,41 +80,33 @@ def module_jobs(ctx):
     known = {layer['name'] for d in ctx.designs.values() for layer in d.manifest['layers']}
     if set(ctx.layers) - known:
         raise GraphError(f'--layer: no such layer {sorted(set(ctx.layers) - known)}; layers: {", ".join(sorted(known))}')
-    jobs = {}
+    found = {}
     module_part = {k: v for k, v in pnr.part_key(ctx.part).items() if k != 'timing'}  # network_nextpnr is the network's
     for design in ctx.designs.values():
-        for layer in design.manifest['layers']:
-            if ctx.layers and layer['name'] not in ctx.layers:
-                continue
-            rom_files = {}
-            if layer['module'] in ('conv2d', 'pointwise_conv'):
-                rom_files = {'WEIGHT_FILE': str(design.rtl / 'rom' / f'{layer["name"]}_w.mem'), 'BIAS_FILE': str(design.rtl / 'rom' / f'{layer["name"]}_b.mem')}
-            used = [str(p.relative_to(RTL)).encode() + p.read_bytes() for p in evidence.module_files(layer['module'], ctx.part['family'])]
-            roms = evidence.roms(design.rtl, layer['name'])
-            key = pnr.digest('module', *used, layer['module'], layer['params'], *roms, ctx.module_mhz, module_part, ctx.tools)
-            job = jobs.setdefault(key, pnr.Job(key, 'module', layer['module'], rtl_sources(family=ctx.part['family']), ctx.module_mhz,
-                                               params={**layer['params'], **rom_files}))  # fmt: skip
-            job.layers.append(layer['name'])
-            layer['timing_key'] = key
-    return list(jobs.values())
+        layers = [layer for layer in design.manifest['layers'] if not ctx.layers or layer['name'] in ctx.layers]
+        instances = [(layer['name'], layer['module'], layer['params']) for layer in layers]
+        _, keys = jobs.instance_jobs(instances, design.rtl, ctx.part['family'], ctx.module_mhz, module_part, ctx.tools, jobs=found, clock_mhz=ctx.module_mhz)
+        for layer in layers:
+            layer['timing_key'] = keys[layer['name']]
+    return list(found.values())
 
 
 def network_job(ctx):
     design = ctx.designs['ecp5']
     top = design.rtl / f'{design.manifest["top"]}.v'
-    key = pnr.digest('network', design.digest, ctx.clock_mhz, pnr.part_key(ctx.part), ctx.tools)
+    key = jobs.digest('network', design.digest, ctx.clock_mhz, pnr.part_key(ctx.part), ctx.tools)
     options = ['--out-of-context', *ctx.part['timing'].get('network_nextpnr', [])]
-    return pnr.Job(key, 'network', design.manifest['top'], rtl_sources(top, family=ctx.part['family']), ctx.clock_mhz, ['(network)'], nextpnr=options, design=design.rtl)
+    return jobs.Job(key, 'network', design.manifest['top'], rtl_sources(top, family=ctx.part['family']), ctx.clock_mhz, ['(network)'], nextpnr=options, design=design.rtl)
 
 
 def step_place_and_route(ctx):
     """The layer modules and (unless told not to) the whole network, all in one pool."""
-    jobs = module_jobs(ctx)
+    todo = module_jobs(ctx)
     if not (ctx.modules_only or ctx.layers):
         network = network_job(ctx)
         ctx.network_key = network.key
-        jobs.append(network)
-    ctx.results.update(pnr.run_jobs(jobs, ctx.part, ctx.out / 'cache', ctx.jobs))
+        todo.append(network)
+    ctx.results.update(pnr.run_jobs(todo, ctx.part, ctx.out / 'cache', ctx.jobs))
 
 
 def verdict(result, clock_mhz):

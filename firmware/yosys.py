@@ -2,6 +2,7 @@
 module, and so resources per layer in the board table's units)."""
 import json
 import re
+import time
 from pathlib import Path
 
 from cli import tools
@@ -59,14 +60,33 @@ def run(folder, progress=False, check=True):
     cmd = [yosys(), '-q', '-l', 'yosys.log', '-s', 'synth.ys']
     if not progress:
         return tools.run(cmd, folder, 'yosys.out', check=check, see='yosys.log')
-    log = Path(folder) / 'yosys.log'
-
-    def current_pass():
-        passes = re.findall(r'^\d+(?:\.\d+)*\. Executing (\S+)', log.read_text(errors='replace') if log.exists() else '', re.M)
-        return passes[-1] if passes else ''
-
-    with tools.progress('yosys', current_pass) as tick:
+    with tools.progress('yosys', lambda: current_pass(folder)) as tick:
         return tools.run(cmd, folder, 'yosys.out', check=check, watch=tick, see='yosys.log')
+
+
+def current_pass(folder):
+    """The pass the Yosys run in `folder` is in (its log's last 'Executing', at most two levels
+    deep), for a progress line."""
+    log = Path(folder) / 'yosys.log'
+    try:
+        passes = re.findall(r'^\d+(?:\.\d+)?\. Executing (\S+)', log.read_text(errors='replace'), re.M)  # not a techmap file's frontend
+    except FileNotFoundError:
+        return 'starting'
+    return passes[-1].lower() if passes else 'starting'
+
+
+def synthesize_module(work, sources, top, synth, params, family='xilinx'):
+    """`synth` (e.g. 'synth_xilinx -family xcup') of one module with `params`, in the folder
+    `work`: dict(ok, used: its resources, wall_s, cpu_s, peak_mb), or ok False and the error."""
+    work = Path(work)
+    (work / 'synth.ys').write_text(script(sources, top, synth, params))
+    started = time.time()
+    if run(work, check=False):
+        return dict(ok=False, error=f'yosys failed{tools.last_error(work / "yosys.out")}; see {work / "yosys.log"}')
+    modules = parse_stat((work / 'stat.txt').read_text())
+    key = next(m for m in modules if m.lstrip('\\') == top)
+    spent = cost((work / 'yosys.log').read_text(errors='replace')) or (None, None)
+    return dict(ok=True, used=resources(modules[key], modules, PRIMITIVES[family]), wall_s=round(time.time() - started, 1), cpu_s=spent[0], peak_mb=spent[1])
 
 
 def cost(log_text):

@@ -48,8 +48,9 @@ def digests(rtl):
 def test_the_default_design_is_generated_as_before(tmp_path):
     """Top, ROMs and manifest of the shipped model's design, as the generator wrote them before
     the code was given one owner per concept (commit 7b961be); the top and manifest as they are
-    since the results leave in the PYNQ-Z2 DMA's 64-bit beats and the global average sums one
-    lane per cycle (LANES, issue 21), the ROMs unchanged."""
+    since the results leave in the PYNQ-Z2 DMA's 64-bit beats, the global average sums one lane
+    per cycle (LANES, issue 21), the manifest lists each layer's memories and the top's other
+    instances and the top writes those as it writes the layers; the ROMs unchanged."""
     from firmware import generate
 
     assert generate.main(['--out', str(tmp_path / 'rtl')]) == 0

@@ -1,4 +1,5 @@
 """make synth: board table, open synthesis and its report, fit check, vendor scripts, driver."""
+import json
 from pathlib import Path
 
 import numpy as np
@@ -129,8 +130,8 @@ def test_make_synth_default_fits_pynq_z2(tmp_path, capsys):
 
 def test_report_says_when_the_design_does_not_fit(tmp_path):
     (tmp_path / 'yosys').mkdir()
-    (tmp_path / 'yosys' / 'stat.txt').write_text(STAT)
-    (tmp_path / 'yosys' / 'top_cells.il').write_text(CELLS)
+    per_layer = yosys.utilization(STAT, CELLS, 'squeezenet_top')
+    (tmp_path / 'yosys' / 'per_layer.json').write_text(json.dumps(dict(per_layer=per_layer)))
     tiny = dict(boards.load_board('pynq-z2'), resources={'LUT': 100, 'FF': 1000, 'DSP': 3, 'BRAM36': 10})
     said = []
     manifest = {'top': 'squeezenet_top', 'estimated_interval_cycles': 1000, 'layers': [], 'multipliers': 0}
@@ -139,3 +140,23 @@ def test_report_says_when_the_design_does_not_fit(tmp_path):
     assert not ctx.fits and 'DOES NOT FIT' in said[-1]
     assert "Vivado's timing is the authority" in said[0] and 'images/s at the 100 MHz target (estimated interval): 100,000' in said[0]
     assert 'conv1' in (tmp_path / 'utilization.txt').read_text() and 'folding (auto):' in said[0]
+
+
+def test_yosys_runs_each_distinct_instance_once_and_a_rerun_none(tmp_path):
+    manifest = {
+        'stream_modules': [{'name': 'batch', 'module': 'axis_batch', 'params': {'DW': 8, 'RW': 16, 'PIXELS': 4, 'DEPTH': 4}}],
+        'layers': [{'name': f'fifo{i}', 'module': 'axis_fifo', 'params': {'WIDTH': 8, 'DEPTH': 4}} for i in range(2)],
+    }
+    (tmp_path / 'rtl').mkdir()
+    said = []
+    ctx = xilinx.Context(boards.load_board('pynq-z2'), {'model': Path('m.keras')}, tmp_path, say=said.append, manifest=manifest, workers=2)
+    xilinx.step_yosys(ctx)
+    per_layer = json.loads((tmp_path / 'yosys' / 'per_layer.json').read_text())['per_layer']
+    assert list(per_layer) == ['batch', 'fifo0', 'fifo1', 'total']
+    assert per_layer['fifo0'] == per_layer['fifo1'] and per_layer['fifo0']['FF'] > 0
+    assert per_layer['total'] == {r: per_layer['batch'][r] + 2 * per_layer['fifo0'][r] for r in boards.RESOURCES}
+    assert said[-1].startswith('Yosys: 2 distinct modules for 3 instances (0 from the cache)')
+    assert len(list((tmp_path / 'cache').iterdir())) == 2
+    xilinx.step_yosys(ctx)
+    assert said[-1].startswith('Yosys: 2 distinct modules for 3 instances (2 from the cache)')
+    assert json.loads((tmp_path / 'yosys' / 'per_layer.json').read_text())['per_layer'] == per_layer

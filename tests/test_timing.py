@@ -3,13 +3,13 @@ import pytest
 
 import cli
 
-from firmware import evidence, pnr, timing
+from firmware import evidence, jobs, pnr, timing
 from firmware.boards import timing_part
 from firmware.library import rtl_sources
 
 
 def job(top, params, clock_mhz):
-    return pnr.Job('test', 'module', top, rtl_sources(family='ecp5'), clock_mhz, [top], params)
+    return jobs.Job('test', 'module', top, rtl_sources(family='ecp5'), clock_mhz, [top], params)
 
 
 def test_a_small_module_is_placed_and_routed_and_meets_a_slow_clock(tmp_path):

@@ -44,10 +44,28 @@ def conv2d_cycles(p):
     return max(macs, window_cycles(p))
 
 
+def memory(what, depth, width, count=1, block=False):
+    """A memory an RTL module declares: `count` of depth x width; `block`: its RTL asks for block
+    RAM (rom_style), whatever its depth."""
+    return dict(what=what, depth=depth, width=width, count=count, block=block)
+
+
+def rom_memories(p, n):
+    """pointwise_conv's weight and bias ROMs: C_OUT/PE x N/SIMD words of PE*SIMD weights (in
+    block RAM), and a word of PE biases per C_OUT/PE."""
+    nf = p['C_OUT'] // p['PE']
+    return [memory('weights', nf * (n // p['SIMD']), p['PE'] * p['SIMD'] * p['W_W'], block=True), memory('biases', nf, p['PE'] * p['B_W'])]
+
+
+def window_memories(p, pixel_bits):
+    """sliding_window's row banks: K + S of them (the input runs S rows ahead), W pixels each."""
+    return [memory('window rows', p['W'], pixel_bits, p['K'] + p['S'])]
+
+
 class Module:
     """One RTL module (firmware/rtl/<name>.v) as the backend sees it: the hls4ml layer classes it
-    implements (`read` turns one into a Node), its stream ports, its cycle model and which input
-    beat each output beat needs. A new module is one subclass in MODULES."""
+    implements (`read` turns one into a Node), its stream ports, its cycle model, which input
+    beat each output beat needs and the memories it keeps. A new module is one subclass in MODULES."""
 
     name = ''
     layers = ()  # hls4ml layer classes this module reads
@@ -72,6 +90,11 @@ class Module:
     def lanes_cycles(self, node, tensors, lanes):
         """Cycles per image with `lanes` channels per cycle (a channel_folded module)."""
         raise NotImplementedError(self.name)
+
+    def memories(self, p):
+        """Each memory its RTL declares (see `memory`), from its parameters: what decides the
+        on-chip memory a design needs (firmware.memory)."""
+        return []
 
 
 class ZeroPadding(Module):
@@ -130,6 +153,10 @@ class Conv2d(Module):
     def cycles(self, node, tensors):
         return conv2d_cycles(node.params)
 
+    def memories(self, p):
+        roms = rom_memories(p, p['K'] * p['K'] * p['C_IN'])
+        return roms + (window_memories(p, p['C_IN'] * p['IN_W']) if p['K'] > 1 else [])
+
     def last_input(self, node, k):
         p = node.params
         oy, ox = divmod(k, conv_size(p)[1])
@@ -145,6 +172,9 @@ class PointwiseConv(Module):
 
     def cycles(self, node, tensors):
         return mac_cycles(node, tensors)
+
+    def memories(self, p):
+        return rom_memories(p, p['N'])
 
 
 class MaxPool(Module):
@@ -166,6 +196,9 @@ class MaxPool(Module):
         # a row of outputs leaves during the last of its P input rows, at P times the average pace
         p = node.params
         return -(-(p['W'] // p['P']) * (p['P'] - 1) // p['P'])
+
+    def memories(self, p):
+        return [memory('partial row', p['W'] // p['P'], p['C'] * p['DW'])]
 
 
 class WindowMaxPool(Module):
@@ -192,6 +225,9 @@ class WindowMaxPool(Module):
 
     def last_input(self, node, k):
         return Conv2d.last_input(self, node, k)
+
+    def memories(self, p):
+        return window_memories(p, p['C'] * p['DW'])
 
     def burst(self, node):
         # a row of windows is swept at up to a window per S cycles, S input rows' worth of time
@@ -223,6 +259,10 @@ class GlobalAvgPool(Module):
 
     def last_input(self, node, k):
         return node.params['H'] * node.params['W'] - 1
+
+    def memories(self, p):
+        groups = p['C'] // p['LANES']
+        return [memory('sums of two images', 2 * 2 ** max(1, (groups - 1).bit_length()), p['LANES'] * p['ACC_W'])]
 
 
 class AxisClone(Module):
@@ -258,6 +298,9 @@ class AxisFifo(Module):
     """The buffer pass puts one on the short branch of a fork."""
 
     name = 'axis_fifo'
+
+    def memories(self, p):
+        return [memory('beats', p['DEPTH'], p['WIDTH'])]
 
 
 MODULES = {m.name: m for m in (ZeroPadding(), Relu(), Conv2d(), PointwiseConv(), MaxPool(), WindowMaxPool(), GlobalAvgPool(), AxisClone(), AxisConcat(), AxisAdd(), AxisFifo())}

@@ -29,10 +29,25 @@ def result_beats(logits, stream_bits=None):
     return stream_bits, math.ceil(logits.lanes * lane_bits(logits.fmt) / stream_bits)
 
 
+def stream_modules(image, logits, stream_bits=None):
+    """The top's instances that are not nodes of the graph, as (name, module, params): axis_batch
+    between the ports and the network, and axis_downsize where the results leave in several beats."""
+    out_beat, beats = result_beats(logits, stream_bits)
+    batch = ('batch', 'axis_batch', dict(DW=beat_bits(image), RW=out_beat * beats, PIXELS=image.pixels, DEPTH=BATCH_DEPTH))
+    return [batch] + ([('downsize', 'axis_downsize', dict(S_W=out_beat * beats, M_W=out_beat))] if beats > 1 else [])
+
+
+def instance(module, params, name, ports):
+    """An instance as the top writes it."""
+    listed = ',\n'.join(f'    .{k}({verilog_value(v)})' for k, v in params.items())
+    return [f'{module} #(', listed, f') {identifier(name)} (', '    ' + ',\n    '.join(ports), ');', '']
+
+
 def write_top(path, tensors, nodes, image, logits, doc, stream_bits=None):
     in_lane, out_lane = lane_bits(image.fmt), lane_bits(logits.fmt)
     out_beat, beats = result_beats(logits, stream_bits)
     result = out_beat * beats  # one image's results, as axis_batch passes them
+    (_, _, batch), *downsize = stream_modules(image, logits, stream_bits)
     lines = [
         *[f'// {line}' if line else '//' for line in doc],
         '`resetall', '`timescale 1ns / 1ps', '`default_nettype none', '',
@@ -77,33 +92,26 @@ def write_top(path, tensors, nodes, image, logits, doc, stream_bits=None):
         f'assign batch_res_tdata = {{{", ".join(out_lanes)}}};',
         *([] if beats == 1 else [f'wire [{result - 1}:0] batch_out_tdata;', 'wire batch_out_tvalid, batch_out_tready, batch_out_tlast;']),
         '',
-        'axis_batch #(',
-        f'    .DW({beat_bits(image)}), .RW({result}), .PIXELS({image.pixels}), .DEPTH({BATCH_DEPTH})',
-        ') batch (',
-        '    .clk(clk), .rst(rst),',
-        '    .s_axis_tdata(s_axis_tdata), .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready), .s_axis_tlast(s_axis_tlast),',
-        f'    .m_img_tdata(batch_img_tdata), .m_img_tvalid({image.name}_tvalid), .m_img_tready({image.name}_tready),',
-        f'    .s_res_tdata(batch_res_tdata), .s_res_tvalid({logits.name}_tvalid), .s_res_tready({logits.name}_tready),',
-        f'    .m_axis_tdata({out}_tdata), .m_axis_tvalid({out}_tvalid), .m_axis_tready({out}_tready), .m_axis_tlast({out}_tlast)',
-        ');',
-        '',
     ]
-    if beats > 1:
-        lines += [
-            f'axis_downsize #(.S_W({result}), .M_W({out_beat})) downsize (',
-            '    .clk(clk), .rst(rst),',
-            '    .s_axis_tdata(batch_out_tdata), .s_axis_tvalid(batch_out_tvalid), .s_axis_tready(batch_out_tready), .s_axis_tlast(batch_out_tlast),',
-            '    .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready), .m_axis_tlast(m_axis_tlast)',
-            ');',
-            '',
-        ]
+    lines += instance('axis_batch', batch, 'batch', [
+        '.clk(clk)', '.rst(rst)',
+        '.s_axis_tdata(s_axis_tdata), .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready), .s_axis_tlast(s_axis_tlast)',
+        f'.m_img_tdata(batch_img_tdata), .m_img_tvalid({image.name}_tvalid), .m_img_tready({image.name}_tready)',
+        f'.s_res_tdata(batch_res_tdata), .s_res_tvalid({logits.name}_tvalid), .s_res_tready({logits.name}_tready)',
+        f'.m_axis_tdata({out}_tdata), .m_axis_tvalid({out}_tvalid), .m_axis_tready({out}_tready), .m_axis_tlast({out}_tlast)',
+    ])  # fmt: skip
+    for name, module, params in downsize:
+        lines += instance(module, params, name, [
+            '.clk(clk)', '.rst(rst)',
+            '.s_axis_tdata(batch_out_tdata), .s_axis_tvalid(batch_out_tvalid), .s_axis_tready(batch_out_tready), .s_axis_tlast(batch_out_tlast)',
+            '.m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready), .m_axis_tlast(m_axis_tlast)',
+        ])  # fmt: skip
     for node in nodes:
         ins, outs = MODULES[node.module].inputs, MODULES[node.module].outputs
-        params = ',\n'.join(f'    .{k}({verilog_value(v)})' for k, v in node.params.items())
         ports = ['.clk(clk)', '.rst(rst)']
         for prefix, t in [*zip(ins, node.inputs), *zip(outs, node.outputs)]:
             ports += [f'.{prefix}_tdata({t}_tdata)', f'.{prefix}_tvalid({t}_tvalid)', f'.{prefix}_tready({t}_tready)']
-        lines += [f'{node.module} #(', params, f') {identifier(node.name)} (', '    ' + ',\n    '.join(ports), ');', '']
+        lines += instance(node.module, node.params, node.name, ports)
     lines += ['endmodule', '', '`resetall', '']
     path.write_text('\n'.join(lines))
 
