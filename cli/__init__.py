@@ -89,6 +89,22 @@ def read_mapping(path, error, what, holds):
     return value
 
 
+def check_keys(mapping, rules, error, where, what, prefix='', defaults=None):
+    """`mapping` over `defaults`, checked against `rules` ({key: (ok(value), what it must be)}): an
+    unknown key, a missing one or a value at fault is `error` raised with one line naming it."""
+    unknown = sorted(set(mapping) - set(rules))
+    if unknown:
+        raise error(f'{where}: unknown {what} key(s) {unknown}; known keys: {sorted(rules)}')
+    checked = {**(defaults or {}), **mapping}
+    missing = sorted(set(rules) - set(checked))
+    if missing:
+        raise error(f'{where}: missing {what} key(s) {missing}')
+    for key, (ok, allowed) in rules.items():
+        if not ok(checked[key]):
+            raise error(f'{where}: {prefix}{key} must be {allowed}, got {checked[key]!r}')
+    return checked
+
+
 def _number(kind, low=None, high=None, low_open=False, high_open=False):
     """An argparse type: `kind` (int or float) in the range, with a message naming what is allowed."""
     name = 'a whole number' if kind is int else 'a number'

@@ -12,10 +12,6 @@ import cli
 from firmware.boards import BoardError, load_board
 from model.quant import INPUT_FORMAT, Fixed, QAdd, QConv2D, QGlobalAveragePooling2D, accum_format
 
-CONFIG_KEYS = {
-    'model', 'float_model', 'board', 'clock_period_ns', 'backend', 'io_type', 'strategy',
-    'reuse_factor', 'output_dir', 'folding', 'lut_multipliers', 'data', 'network',
-}  # fmt: skip
 # key: the value a config without it gets; data: the evaluation images (fashion-mnist, the
 # heldout.npz that model.train keeps with a model trained on an image folder, a folder of class
 # subfolders, or sample-images: unlabelled crops of a shipped photograph); network: the spec the
@@ -38,6 +34,7 @@ VALUES = {
     'folding': (lambda v: isinstance(v, str) and v != '', 'auto or a folding file path'),
     'lut_multipliers': (lambda v: type(v) is int and v >= 0, 'a whole number >= 0'),
     'data': (lambda v: isinstance(v, str) and v != '', 'fashion-mnist, sample-images, a heldout.npz or an image folder path'),
+    'network': (lambda v: v is None or isinstance(v, dict), 'a mapping (version, input_size, weights, ...) or null'),  # model.reference checks it
 }
 
 
@@ -49,19 +46,11 @@ def load_config(path=cli.ROOT / 'hls' / 'config.yaml', **overrides):
     """The design point: the YAML file, then overrides; unknown keys are an error. Its `part` is
     the board's (a config that names another part is refused: one design point, one part)."""
     config = cli.read_mapping(path, ConfigError, 'config', 'keys to values')
-    config = {**OPTIONAL_KEYS, **config, **{k: v for k, v in overrides.items() if v is not None}}
+    config = {**config, **{k: v for k, v in overrides.items() if v is not None}}
     part = config.pop('part', None)
     if overrides.get('board') is not None:  # a board given over the file's brings its own part
         part = None
-    unknown = sorted(set(config) - CONFIG_KEYS)
-    if unknown:
-        raise ConfigError(f'{path}: unknown config key(s) {unknown}; known keys: {sorted(CONFIG_KEYS)}')
-    missing = sorted(CONFIG_KEYS - set(config))
-    if missing:
-        raise ConfigError(f'{path}: missing config key(s) {missing}')
-    for key, (ok, allowed) in VALUES.items():
-        if not ok(config[key]):
-            raise ConfigError(f'{path}: {key} must be {allowed}, got {config[key]!r}')
+    config = cli.check_keys(config, VALUES, ConfigError, path, 'config', defaults=OPTIONAL_KEYS)
     try:
         board = load_board(config['board'])
     except BoardError as err:

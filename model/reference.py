@@ -17,8 +17,15 @@ from pathlib import Path
 
 import cli
 
-SPEC_KEYS = {'version': ('1.0', '1.1'), 'input_size': None, 'weights': None, 'preprocessing': (None, 'torch', 'caffe', 'none'),
-             'bits': None, 'seed': None}  # fmt: skip
+# key: (test, what is allowed), for the message
+SPEC = {
+    'version': (lambda v: v in ('1.0', '1.1'), "'1.0' or '1.1'"),
+    'input_size': (lambda v: type(v) is int and v >= 32, 'a whole number >= 32'),
+    'weights': (lambda v: v is None or (isinstance(v, str) and v != ''), 'a weights file path (.npz, .h5, .keras) or null'),
+    'preprocessing': (lambda v: v in (None, 'torch', 'caffe', 'none'), 'null, torch, caffe or none'),
+    'bits': (lambda v: v in (4, 5, 6, 7, 8), '4 to 8'),
+    'seed': (lambda v: type(v) is int and v >= 0, 'a whole number >= 0'),
+}
 DEFAULTS = {'weights': None, 'preprocessing': None, 'bits': 8, 'seed': 1}
 CALIBRATION_IMAGES = 64
 
@@ -31,21 +38,9 @@ def check_spec(network, where):
     """The spec with its defaults, or NetworkError naming the key at fault."""
     if not isinstance(network, dict):
         raise NetworkError(f'{where}: network must be a mapping (version, input_size, weights, ...), got {network!r}')
-    unknown = sorted(set(network) - set(SPEC_KEYS))
-    if unknown:
-        raise NetworkError(f'{where}: unknown network key(s) {unknown}; known: {sorted(SPEC_KEYS)}')
-    spec = {**DEFAULTS, **network}
-    for key in ('version', 'input_size'):
-        if key not in spec:
-            raise NetworkError(f'{where}: network needs {key}')
-    spec['version'] = str(spec['version'])
-    for key, allowed in SPEC_KEYS.items():
-        if allowed is not None and spec[key] not in allowed:
-            raise NetworkError(f'{where}: network {key} must be one of {allowed}, got {spec[key]!r}')
-    if type(spec['input_size']) is not int or spec['input_size'] < 32:
-        raise NetworkError(f'{where}: network input_size must be a whole number >= 32, got {spec["input_size"]!r}')
-    if spec['bits'] not in (4, 5, 6, 7, 8):
-        raise NetworkError(f'{where}: network bits must be 4 to 8, got {spec["bits"]!r}')
+    if 'version' in network:
+        network = dict(network, version=str(network['version']))  # YAML reads 1.1 as a number
+    spec = cli.check_keys(network, SPEC, NetworkError, where, 'network', prefix='network ', defaults=DEFAULTS)
     if spec['weights'] is not None:
         spec['weights'] = str(cli.ROOT / spec['weights'])
     return spec

@@ -47,7 +47,7 @@ def test_a_network_design_point_makes_its_model_once_and_again_when_the_spec_cha
 
 
 @pytest.mark.parametrize('network, message', [
-    (dict(version='2.0'), "network version must be one of ('1.0', '1.1')"),
+    (dict(version='2.0'), "network version must be '1.0' or '1.1', got '2.0'"),
     (dict(input_size=16), 'network input_size must be a whole number >= 32'),
     (dict(bits=12), 'network bits must be 4 to 8'),
     (dict(weights='missing.npz'), 'network weights file not found'),
