@@ -88,7 +88,7 @@ def instance_jobs(instances, rtl_dir, family, *key_parts, jobs=None, **settings)
 def run_jobs(jobs, run_one, cache, workers=1, desc='jobs', status=None):
     """{key: result} of each job: from the cache (cache/<key>/result.json), or run_one(job, work)
     in a fresh folder `work` that enters the cache whole, or not at all, when it returns its result
-    (a dict). `workers` at once, in the order given (the longest first fills the pool best);
+    (a dict whose `ok` says whether the tool succeeded). `workers` at once, in the order given (the longest first fills the pool best);
     `status(work)`: what a running job is doing, for the progress line. An interrupt or a failure
     stops every tool still running before it propagates."""
     from tqdm import tqdm
@@ -97,9 +97,10 @@ def run_jobs(jobs, run_one, cache, workers=1, desc='jobs', status=None):
     results, todo = {}, []
     for job in jobs:
         stored = cache / job.key / 'result.json'
-        if stored.exists():
-            results[job.key] = dict(json.loads(stored.read_text()), cached=True)
-        elif job not in todo:
+        result = json.loads(stored.read_text()) if stored.exists() else {}
+        if result.get('ok'):
+            results[job.key] = dict(result, cached=True)
+        elif job not in todo:  # a failed run is kept for its logs, and run again next time
             todo.append(job)
     if not todo:
         return results

@@ -84,8 +84,8 @@ def step_yosys(ctx):
     process). The top only connects its instances, so their sum is the design."""
     manifest, family = ctx.manifest, ctx.board['family']
     instances = [(m['name'], m['module'], m['params']) for m in [*manifest['stream_modules'], *manifest['layers']]]
-    found, keys = jobs.instance_jobs(instances, ctx.out / 'rtl', None, 'synth_xilinx', family, yosys.version())
-    synth = f'synth_xilinx -family {family}'
+    synth = f'synth_xilinx -family {family} -noiopad'  # out of context: a module's ports are not pins
+    found, keys = jobs.instance_jobs(instances, ctx.out / 'rtl', None, synth, yosys.version())
     todo = sorted(found.values(), key=lambda job: -sum(v for v in job.params.values() if isinstance(v, int)))
     started = time.time()
     results = jobs.run_jobs(todo, lambda job, work: yosys.synthesize_module(work, job.sources, job.top, synth, job.params),
