@@ -59,6 +59,7 @@ def run(cmd, cwd, log, check=True, watch=None, see=None):
     log = cwd / log
     named = cwd / see if see else log
     name = Path(str(cmd[0])).name
+    cli.check_interrupted()  # a worker thread must not start a tool once Ctrl-C came
     with open(log, 'w') as out:
         process = subprocess.Popen([str(c) for c in cmd], cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     with _lock:
@@ -68,6 +69,7 @@ def run(cmd, cwd, log, check=True, watch=None, see=None):
             try:
                 process.wait(timeout=1)
             except subprocess.TimeoutExpired:
+                cli.check_interrupted()  # the signal handler runs in the main thread only
                 if watch:
                     watch()
     except BaseException:

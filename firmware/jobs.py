@@ -104,9 +104,11 @@ def run_jobs(jobs, run_one, cache, workers=1, desc='jobs', status=None):
             todo.append(job)
     if not todo:
         return results
-    running, lock = {}, threading.Lock()
+    running, lock, stopping = {}, threading.Lock(), threading.Event()
 
     def one(job):
+        if stopping.is_set():
+            raise KeyboardInterrupt
         with atomic_dir(cache / job.key) as work:
             with lock:
                 running[job.key] = (job.layers[0] if job.layers else job.top, work)
@@ -118,6 +120,7 @@ def run_jobs(jobs, run_one, cache, workers=1, desc='jobs', status=None):
 
     bar = tqdm(total=len(todo), desc=desc, unit='run', bar_format='{desc}: {n}/{total} runs, {elapsed} {postfix}')
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers)
+    futures = []
     try:
         futures = [pool.submit(one, job) for job in todo]
         while True:
@@ -132,8 +135,13 @@ def run_jobs(jobs, run_one, cache, workers=1, desc='jobs', status=None):
             key, result = future.result()
             results[key] = result
     except BaseException:
-        tools.stop_all()  # nothing outlives the command
-        pool.shutdown(wait=True, cancel_futures=True)
+        stopping.set()  # no job starts any more; the running ones' tools are killed until they end
+        for future in futures:
+            future.cancel()
+        while not all(future.done() for future in futures):
+            tools.stop_all()
+            concurrent.futures.wait(futures, timeout=0.2)
+        pool.shutdown()
         raise
     finally:
         bar.close()

@@ -57,6 +57,19 @@ def check(code, err, tools, previous, out):
     assert not strays, strays
     time.sleep(1)
     assert not [pid for pid in tools if alive(pid)], [(pid, comm(pid)) for pid in tools if alive(pid)]
+    assert not working_in(out.parent)  # nor one started after the signal (a worker thread's next job)
+
+
+def working_in(folder):
+    """Live processes whose working folder is inside `folder`."""
+    found = []
+    for entry in Path('/proc').iterdir():
+        try:
+            if entry.name.isdigit() and alive(int(entry.name)) and Path(entry / 'cwd').resolve().is_relative_to(folder.resolve()):
+                found.append((entry.name, comm(int(entry.name))))
+        except OSError:
+            continue
+    return found
 
 
 def previous_run(folder):
@@ -130,3 +143,35 @@ def test_an_interrupt_a_library_swallowed_still_stops_the_run(tmp_path):
     assert cli.run(main) == cli.INTERRUPTED
     assert previous.read_text() == 'the last run\n'
     assert [p.name for p in tmp_path.iterdir()] == ['out']
+
+
+JOBS = '''
+import sys
+import cli
+from cli import tools
+from firmware import jobs
+
+def main(argv):
+    todo = [jobs.Job(f'job{i}', 'module', 'sleep', []) for i in range(6)]
+    jobs.run_jobs(todo, lambda job, work: dict(ok=tools.run(['sleep', '30'], work, 'sleep.out') == 0), sys.argv[1], workers=2)
+    return 0
+
+sys.exit(cli.run(main))
+'''
+
+
+def test_jobs_stop_at_an_interrupt_and_start_no_other(tmp_path):
+    """Ctrl-C while the pool's workers run their tools: they are killed, and the jobs still queued
+    start none (each worker would otherwise take the next one as its tool dies)."""
+    out = tmp_path / 'cache'
+    process = subprocess.Popen([sys.executable, '-c', JOBS, str(out)], cwd=cli.ROOT, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while len([p for p in cli.descendants(process.pid) if comm(p) == 'sleep']) < 2:
+        assert process.poll() is None and time.time() < deadline, process.stderr.read()
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=20)
+    assert process.returncode == cli.INTERRUPTED, err
+    time.sleep(0.5)
+    assert not working_in(tmp_path)
+    assert not out.exists() or not list(out.iterdir())  # no job entered the cache, none left half
