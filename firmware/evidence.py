@@ -52,8 +52,12 @@ def clock_lines(manifest, rtl_dir, clock_mhz, interval, board=None, estimated=Fa
     ecp5 = None
     if found and found.get('slowest_module_mhz'):
         ecp5 = f'ECP5 evidence ({found["part"]}, nextpnr post-route, {found["measured"]}): slowest layer module {found["slowest_module_mhz"]:.1f} MHz'
+        if found.get('modules_not_placed'):
+            ecp5 += f' ({len(found["modules_not_placed"])} too big for the part, not placed: {", ".join(found["modules_not_placed"])})'
         if found.get('network_mhz'):
             ecp5 += f', whole network ({found["network_folding"]}) {found["network_mhz"]:.1f} MHz'
+        elif found.get('network_not_placed'):
+            ecp5 += '; the whole network does not fit the part'
         else:
             ecp5 += '; the whole network was not placed for this design (make timing without MODULES_ONLY)'
     if board and load_board(board)['family'].startswith('xc'):

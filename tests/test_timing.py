@@ -71,3 +71,21 @@ def test_evidence_is_found_only_for_the_exact_design(tmp_path, monkeypatch):
     (rtl / 'rom' / 'conv_w.mem').write_text('02\n')  # other weights: another design
     lines = '\n'.join(evidence.clock_lines(manifest, rtl, 100, 10000, 'pynq-z2'))
     assert 'none for this exact design' in lines
+
+
+def test_timing_of_v1_1_places_what_fits_the_85f_and_says_why_not_the_rest(tmp_path, capsys):
+    """SqueezeNet v1.1's zcu102 design: conv10's 500 KB of weights exceed the 85F's block RAM, and
+    so does the whole network folded for it; a layer that fits is placed. No evidence is written
+    for a run of some layers."""
+    from tests.test_reference import design_point
+
+    args = ['--config', str(design_point(tmp_path)), '--out', str(tmp_path / 'timing'), '--layer', 'conv10', '--layer', 'clone_fire2_squeeze_relu']
+    assert cli.run(timing.main, args) == 0
+    out = capsys.readouterr().out
+    conv10 = next(line for line in out.splitlines() if line.startswith('conv10'))
+    assert 'NOT PLACED: its memories need 501 KB' in conv10 and 'the LFE5U-85F-6BG381C has 104' in conv10
+    assert 'whole network: NOT PLACED on the LFE5U-85F-6BG381C: folded by firmware/folding-ecp5-85f.yaml, its memories need' in out
+    clone = next(line for line in out.splitlines() if line.startswith('clone_fire2_squeeze_relu'))
+    assert 'MET' in clone
+    assert 'not placed, too big for the LFE5U-85F-6BG381C (see above): (network), conv10' in out
+    assert not (tmp_path / 'timing' / 'timing.json').exists()
