@@ -47,25 +47,16 @@ def loader(work, n=3):
 
 def csim(config, n, work):
     """The C simulation of n sample images against the quantized model: figures."""
-    from hls.convert import convert
-    from hls.csim import run_csim, write_project
+    from hls.csim import simulate
     from model import data
-    from model.quant import exact
     from model.store import load_quantized
     from sim.run_network import peak_child_mb
 
     qmodel = load_quantized(config['model'])
     x = data.to_input(data.test_set(config['data'], qmodel.input_shape[1:])[0][:n]).astype(np.float64)
-    graph = convert(qmodel, config, work)
-    write_project(graph)
-    started = time.time()
-    graph._compile()
-    compile_s, started = time.time() - started, time.time()
-    logits = run_csim(graph, x)
-    run_s = time.time() - started
-    quantized = np.asarray(exact(qmodel).predict(x, verbose=0, batch_size=8)).reshape(len(x), -1)
-    return dict(images=n, differ=int(np.sum(np.any(logits != quantized, axis=1))), compile_s=compile_s, images_per_s=n / run_s,
-                parameters=qmodel.count_params(), peak_mb=peak_child_mb())  # fmt: skip
+    r = simulate(qmodel, config, x, work, testbench=False)
+    return dict(images=n, differ=int(np.sum(np.any(r['csim'] != r['quantized'], axis=1))), compile_s=r['compile_s'],
+                images_per_s=n / r['csim_s'], parameters=qmodel.count_params(), peak_mb=peak_child_mb())  # fmt: skip
 
 
 def rtl(config, n, work):

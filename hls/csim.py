@@ -175,6 +175,30 @@ def start_c_testbench(project, x, expected):
     return finish
 
 
+def simulate(qmodel, config, x, project, workers=None, testbench=True):
+    """hls4ml's project of the quantized model, written into `project`, and its C simulation of
+    the inputs x beside the quantized Keras model's (and, with `testbench`, beside hls4ml's own
+    myproject_test.cpp, built in the background meanwhile): dict of the logits of each and the
+    compile and run times. Every flow that runs the C simulation runs it here."""
+    from hls.convert import check_types, convert
+    from model.quant import exact
+
+    graph = convert(qmodel, config, project)
+    check_types(graph, qmodel)
+    write_project(graph)
+    quantized = predict_batched(exact(qmodel).predict_on_batch, x, 500, 'keras quantized')
+    if testbench:
+        print('g++: building and running the C test bench myproject_test.cpp (in the background)')
+        testbench = start_c_testbench(project, x, quantized)
+    print('g++: compiling the C simulation library')
+    t = time.time()
+    graph._compile()  # compile() would write the project again, under the running test bench
+    compile_s, t = time.time() - t, time.time()
+    csim = run_csim(graph, x, workers)
+    csim_s = time.time() - t
+    return dict(quantized=quantized, csim=csim, testbench=testbench() if testbench else None, compile_s=compile_s, csim_s=csim_s)
+
+
 def main(argv=None):
     parser = cli.Parser(description=__doc__)
     parser.add_argument('--config', default=None, help='design point (default hls/config.yaml)')
@@ -187,9 +211,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     started = time.time()
-    from hls.convert import check_types, convert, load_config
+    from hls.convert import load_config
     from model import data
-    from model.quant import exact
     from model.store import load_model, load_quantized
 
     config = load_config(*(() if args.config is None else (args.config,)), model=args.model, output_dir=args.output_dir, data=args.data)
@@ -205,21 +228,9 @@ def main(argv=None):
     out_dir = Path(config['output_dir'])
     with atomic_dir(out_dir) as project:
         print(f'hls4ml: converting {config["model"].name} ({config["io_type"]}, {config["part"]}) -> {out_dir}')
-        graph = convert(qmodel, config, project)
-        check_types(graph, qmodel)
-        write_project(graph)
-        quantized = predict_batched(exact(qmodel).predict_on_batch, x, 500, 'keras quantized')
+        r = simulate(qmodel, config, x, project, args.workers, testbench=not args.no_testbench)
         floating = predict_batched(float_model.predict_on_batch, x.astype(np.float32), 500, 'keras float')
-        if not args.no_testbench:
-            print('g++: building and running the C test bench myproject_test.cpp (in the background)')
-            testbench = start_c_testbench(project, x, quantized)
-        print('g++: compiling the C simulation library')
-        t = time.time()
-        graph._compile()  # compile() would write the project again, under the running test bench
-        compile_s, t = time.time() - t, time.time()
-        csim = run_csim(graph, x, args.workers)
-        csim_s = time.time() - t
-        testbench = None if args.no_testbench else testbench()
+    quantized, csim, testbench, compile_s, csim_s = (r[k] for k in ('quantized', 'csim', 'testbench', 'compile_s', 'csim_s'))
 
     differ = int(np.sum(np.any(csim != quantized, axis=1)))
     print(f'\nC simulation of {config["model"]} on {n} {what}')
