@@ -15,6 +15,9 @@ BOARD ?=
 STATUS = || { s=$$?; echo "make $@: exit status $$s (docs/errors.md)" >&2; exit $$s; }
 # CI runs the slow end-to-end cases too; the local loop skips them
 PYTEST_SELECT ?= $(if $(CI),,-m "not slow")
+# a test process per core (pytest-xdist), each test file in one of them: a file's tests share
+# their build folders and fixtures
+PYTEST_JOBS ?= -n auto --dist loadfile
 
 .PHONY: help setup csim sim synth timing bitstream board-run train quantize tables bench bench-squeezenet test test-all clean
 
@@ -64,10 +67,10 @@ bench-squeezenet: $(READY)  ## report: SqueezeNet v1.1/v1.0 at 224x224 through c
 	$(CLI) -m bench.squeezenet $(STATUS)
 
 test: $(READY)  ## run the tests (the slow end-to-end ones too when CI is set)
-	$(PY) -m pytest $(PYTEST_SELECT)
+	$(PY) -m pytest $(PYTEST_SELECT) $(PYTEST_JOBS)
 
 test-all: $(READY)  ## run every test, the slow end-to-end ones included
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_JOBS)
 
 clean:  ## remove build outputs (keeps .venv)
 	rm -rf build .pytest_cache
