@@ -210,3 +210,4 @@ def run(main, argv=None):
         tools.stop_all()  # a tool still running in the background (a failure or an interrupt elsewhere)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        _stop['requested'] = False  # run again in this process (a test), it starts afresh

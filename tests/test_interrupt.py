@@ -143,6 +143,7 @@ def test_an_interrupt_a_library_swallowed_still_stops_the_run(tmp_path):
     assert cli.run(main) == cli.INTERRUPTED
     assert previous.read_text() == 'the last run\n'
     assert [p.name for p in tmp_path.iterdir()] == ['out']
+    cli.check_interrupted()  # the interrupt ended with that run: the next one in this process is not stopped
 
 
 JOBS = '''
