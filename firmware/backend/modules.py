@@ -58,8 +58,11 @@ def rom_memories(p, n):
 
 
 def window_memories(p, pixel_bits):
-    """sliding_window's row banks: K + S of them (the input runs S rows ahead), W pixels each."""
-    return [memory('window rows', p['W'], pixel_bits, p['K'] + p['S'])]
+    """sliding_window's rows: K + S banks (the input runs S rows ahead) of W pixels, kept once per
+    window row (K views), each addressed {bank, column}: 2^(clog2(K + S) + clog2(W)) words, in
+    block RAM beyond 64."""
+    depth = 2 ** ((p['K'] + p['S'] - 1).bit_length() + max(1, (p['W'] - 1).bit_length()))
+    return [memory('window rows', depth, pixel_bits, p['K'], block=depth > 64)]
 
 
 class Module:

@@ -10,7 +10,9 @@
 //   Input and output overlap: the buffer is B = K + S row banks, so the input runs up to
 //   S rows ahead of the rows being read, across image boundaries too (rows are numbered from
 //   the first image on; nothing restarts between images). A pixel that would overwrite a row
-//   still to be read waits.
+//   still to be read waits. The banks are kept K times, a copy per window row, each read at
+//   its own row: K x B x W pixels of memory (block RAM where a copy is deeper than 64 words)
+//   instead of a row mux per bit.
 //   Timing: every address is a counter (no multiplier, no modulo); whether a column may be
 //   read is a register computed from the input position a cycle before (it only grows within
 //   an output row, and reads wait three cycles after a row change); so is whether a pixel may be
@@ -189,8 +191,8 @@ always @(posedge clk) begin
     end
 end
 
-// -- the banks: writes registered (a pixel is written the cycle after it is taken, before any
-// read of it is issued); reads registered, then their output once more before the rotation
+// -- the rows: writes registered (a pixel is written the cycle after it is taken, before any
+// read of it is issued); reads registered, then their output once more, zeroed outside the image
 reg wr_en = 0;
 reg [BB-1:0] wr_at_slot = 0;
 reg [XB-1:0] wr_at = 0;
@@ -202,41 +204,44 @@ always @(posedge clk) begin
     wr_data <= s_axis_tdata;
 end
 
-wire [B*PW-1:0] q;
+// K views of the B row banks, one per window row: view ky holds every row (each pixel is written
+// into all K) and reads row (slot + ky) mod B at address {bank, column}, so a column needs no
+// rotation mux over the banks (K x PW muxes of B inputs: most of the LUTs of a wide window);
+// zero outside the image is the column register's synchronous reset (no LUT either). A view
+// deeper than 64 words is block RAM, as firmware/backend/modules.py counts it.
+localparam VB = BB + XB;
+reg [2:1] rd_valid = 0;
+reg [K*PW-1:0] column = 0;
+genvar v;
 generate
-    for (j = 0; j < B; j = j + 1) begin : g_bank
-        reg [PW-1:0] bank [0:W-1];
-        reg [PW-1:0] bank_q = 0;
-        always @(posedge clk) begin
-            if (wr_en && wr_at_slot == j) bank[wr_at] <= wr_data;
-            bank_q <= bank[need];
+    for (v = 0; v < K; v = v + 1) begin : g_view
+        reg [PW-1:0] row_q = 0;
+        localparam [BB:0] VIEW = v, BANKS = B;
+        wire [BB:0] sum = {1'b0, top_slot} + VIEW;
+        wire [BB-1:0] slot = sum >= BANKS ? sum[BB-1:0] - BANKS[BB-1:0] : sum[BB-1:0];  // modulo 2^BB: the result is below B
+        if ((1 << VB) > 64) begin : g_block
+            (* ram_style = "block" *) reg [PW-1:0] rows [0:(1 << VB) - 1];
+            always @(posedge clk) begin
+                if (wr_en) rows[{wr_at_slot, wr_at}] <= wr_data;
+                row_q <= rows[{slot, need}];
+            end
+        end else begin : g_lutram
+            reg [PW-1:0] rows [0:(1 << VB) - 1];
+            always @(posedge clk) begin
+                if (wr_en) rows[{wr_at_slot, wr_at}] <= wr_data;
+                row_q <= rows[{slot, need}];
+            end
         end
-        assign q[j*PW +: PW] = bank_q;
+        always @(posedge clk) begin
+            if (!rd_ok[v]) column[v*PW +: PW] <= 0;
+            else column[v*PW +: PW] <= row_q;
+        end
     end
 endgenerate
-
-// what travels with a read: valid, column inside the image, rows inside, the top row's bank
-reg [2:1] rd_valid = 0, rd_col_ok = 0;
-reg [K-1:0] rd_rows [1:2];
-reg [BB-1:0] rd_slot [1:2];
-reg [B*PW-1:0] q_reg = 0;
+reg [K-1:0] rd_ok = 0;
 always @(posedge clk) begin
     rd_valid <= {rd_valid[1], issue && !rst};
-    rd_col_ok <= {rd_col_ok[1], !col[CW-1] && col < WC};
-    rd_rows[1] <= rows_in; rd_rows[2] <= rd_rows[1];
-    rd_slot[1] <= top_slot; rd_slot[2] <= rd_slot[1];
-    q_reg <= q;
-end
-
-// the column in window order: row ky from bank (slot + ky) mod B, zero outside the image
-// (a mux on the slot with constant bank numbers, no modulo in the logic)
-reg [K*PW-1:0] column;
-integer ky, b;
-always @(*) begin
-    column = {K*PW{1'b0}};
-    for (ky = 0; ky < K; ky = ky + 1)
-        for (b = 0; b < B; b = b + 1)
-            if (rd_slot[2] == b[BB-1:0] && rd_col_ok[2] && rd_rows[2][ky]) column[ky*PW +: PW] = q_reg[((b + ky) % B)*PW +: PW];
+    rd_ok <= rows_in & {K{!col[CW-1] && col < WC}};
 end
 
 wire [K*PW-1:0] next_column;
