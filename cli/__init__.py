@@ -185,7 +185,6 @@ def run(main, argv=None):
     failed one (ToolFailed: 4) reported in one line, as are Ctrl-C and SIGTERM (130), which stop every tool it started and
     unwind (the atomic folders remove their temporary copies)."""
     previous = {sig: signal.signal(sig, _terminate) for sig in (signal.SIGINT, signal.SIGTERM)}
-    _stop['requested'] = False
     try:
         code = main(argv)
         check_interrupted()

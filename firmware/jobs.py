@@ -19,9 +19,6 @@ from cli import tools
 from firmware.library import RTL, rtl_sources
 from model.store import atomic_dir
 
-CONVOLUTIONS = ('conv2d', 'pointwise_conv')  # the modules that read ROM files
-
-
 @dataclass
 class Job:
     """One tool run on `top` (a module of firmware/rtl with `params`, or a whole design), for the
@@ -74,9 +71,8 @@ def instance_jobs(instances, rtl_dir, family, *key_parts, jobs=None, **settings)
     jobs = {} if jobs is None else jobs
     keys = {}
     for name, module, params in instances:
-        roms_of = {}
-        if module in CONVOLUTIONS:
-            roms_of = {'WEIGHT_FILE': str(Path(rtl_dir) / 'rom' / f'{name}_w.mem'), 'BIAS_FILE': str(Path(rtl_dir) / 'rom' / f'{name}_b.mem')}
+        rom = Path(rtl_dir) / 'rom'  # a layer with weights has its ROM files there (firmware.generate)
+        roms_of = {'WEIGHT_FILE': str(rom / f'{name}_w.mem'), 'BIAS_FILE': str(rom / f'{name}_b.mem')} if (rom / f'{name}_w.mem').exists() else {}
         used = [str(p.relative_to(RTL)).encode() + p.read_bytes() for p in module_files(module, family)]
         key = digest('module', *used, module, params, *roms(rtl_dir, name), *key_parts)
         job = jobs.setdefault(key, Job(key, 'module', module, rtl_sources(family=family), params={**params, **roms_of}, **settings))
