@@ -81,10 +81,16 @@ def instance_jobs(instances, rtl_dir, family, *key_parts, jobs=None, **settings)
     return jobs, keys
 
 
+def longest_first(job):
+    """The order that fills a pool best: a whole network first, then the modules with the largest
+    parameters (a rough measure of their logic), so that no long run starts last."""
+    return (job.kind != 'network', -sum(v for v in job.params.values() if isinstance(v, int)))
+
+
 def run_jobs(jobs, run_one, cache, workers=1, desc='jobs', status=None):
     """{key: result} of each job: from the cache (cache/<key>/result.json), or run_one(job, work)
     in a fresh folder `work` that enters the cache whole, or not at all, when it returns its result
-    (a dict whose `ok` says whether the tool succeeded). `workers` at once, in the order given (the longest first fills the pool best);
+    (a dict whose `ok` says whether the tool succeeded). `workers` at once, longest first;
     `status(work)`: what a running job is doing, for the progress line. An interrupt or a failure
     stops every tool still running before it propagates."""
     from tqdm import tqdm
@@ -100,6 +106,7 @@ def run_jobs(jobs, run_one, cache, workers=1, desc='jobs', status=None):
             todo.append(job)
     if not todo:
         return results
+    todo.sort(key=longest_first)
     running, lock, stopping = {}, threading.Lock(), threading.Event()
 
     def one(job):

@@ -4,7 +4,8 @@ network fits a part at all, before any synthesis is run.
 Each layer of the manifest lists the memories its module declares (firmware.backend.modules:
 weight and bias ROMs, a window's row banks, a pool's partial row, the global average's sums, a
 FIFO's beats), each as depth x width. A memory of at most 64 words goes to LUT RAM (RAM64M), as
-Vivado and Yosys map it, unless its RTL asks for block RAM (the weight ROMs); a deeper one to block RAM, rounded up to whole BRAM36 (36 Kb, in the
+Vivado and Yosys map it, unless its RTL asks for block RAM (the weight ROMs); a deeper one to
+block RAM unless it is read combinationally (a pool's maxima across), rounded up to whole BRAM36 (36 Kb, in the
 aspect ratio that wastes least, 512 x 72 to 32K x 1, or RAMB18 halves)."""
 import math
 
@@ -28,7 +29,7 @@ def per_layer(manifest):
     for layer in manifest['layers']:
         found = [m for m in layer['memories'] for _ in range(m['count'])]
         if found:
-            deep = [m for m in found if m['block'] or m['depth'] > LUTRAM_DEPTH]
+            deep = [m for m in found if m['ram'] == 'block' or (m['ram'] == 'auto' and m['depth'] > LUTRAM_DEPTH)]
             rows[layer['name']] = dict(kb=sum(m['depth'] * m['width'] for m in found) / 8 / 1024, bram36=sum(bram36(m['depth'], m['width']) for m in deep),
                                        lutram_kb=sum(m['depth'] * m['width'] for m in found if m not in deep) / 8 / 1024)  # fmt: skip
     rows['total'] = {k: sum(r[k] for r in rows.values()) for k in ('kb', 'bram36', 'lutram_kb')}

@@ -89,6 +89,5 @@ def summarize(report):
 
 def run_jobs(jobs, target, cache, workers=1):
     """{key: result} of each job (firmware.jobs: from the cache or placed and routed, `workers` at
-    once), the network first: it takes longest, and the modules fill the other workers meanwhile."""
-    ordered = sorted(jobs, key=lambda j: (j.kind != 'network', -len(str(j.params))))
-    return run(ordered, lambda job, work: place_and_route(job, target, work), cache, workers, 'place and route', lambda work: phase(work / 'nextpnr.log'))
+    once, the network first)."""
+    return run(jobs, lambda job, work: place_and_route(job, target, work), cache, workers, 'place and route', lambda work: phase(work / 'nextpnr.log'))

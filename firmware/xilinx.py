@@ -86,9 +86,8 @@ def step_yosys(ctx):
     instances = [(m['name'], m['module'], m['params']) for m in [*manifest['stream_modules'], *manifest['layers']]]
     synth = f'synth_xilinx -family {family} -noiopad'  # out of context: a module's ports are not pins
     found, keys = jobs.instance_jobs(instances, ctx.out / 'rtl', None, synth, yosys.version())
-    todo = sorted(found.values(), key=lambda job: -sum(v for v in job.params.values() if isinstance(v, int)))
     started = time.time()
-    results = jobs.run_jobs(todo, lambda job, work: yosys.synthesize_module(work, job.sources, job.top, synth, job.params),
+    results = jobs.run_jobs(list(found.values()), lambda job, work: yosys.synthesize_module(work, job.sources, job.top, synth, job.params),
                             ctx.out / 'cache', ctx.workers, 'yosys', yosys.current_pass)  # fmt: skip
     failed = [r for r in results.values() if not r['ok']]
     if failed:

@@ -30,11 +30,11 @@ def window_cycles(p):
 
 
 def pool_cycles(p):
-    """Cycles per image of window_max_pool never stalled: sliding_window's, or a window per
-    G + S - 1 cycles (G = C / LANES groups compared, then S columns shifted in)."""
+    """Cycles per image of window_max_pool never stalled: G = C / LANES per position of the
+    padded image, and a cycle per output pixel (its output register waits to be taken)."""
     oh, ow = conv_size(p)
-    groups = p['C'] // p['LANES']
-    return max(window_cycles(p), oh * ((ow - 1) * (p['S'] + groups - 1) + p['K'] + groups + 2))
+    hp, wp = p['H'] + p['PAD_T'] + p['PAD_B'], p['W'] + p['PAD_L'] + p['PAD_R']
+    return hp * wp * (p['C'] // p['LANES']) + oh * ow
 
 
 def conv2d_cycles(p):
@@ -44,17 +44,18 @@ def conv2d_cycles(p):
     return max(macs, window_cycles(p))
 
 
-def memory(what, depth, width, count=1, block=False):
-    """A memory an RTL module declares: `count` of depth x width; `block`: its RTL asks for block
-    RAM (rom_style), whatever its depth."""
-    return dict(what=what, depth=depth, width=width, count=count, block=block)
+def memory(what, depth, width, count=1, ram='auto'):
+    """A memory an RTL module declares: `count` of depth x width. `ram`: 'block' where its RTL
+    asks for block RAM (rom_style/ram_style) whatever its depth, 'lut' where it is read
+    combinationally (LUT RAM whatever its depth), 'auto' where synthesis chooses by depth."""
+    return dict(what=what, depth=depth, width=width, count=count, ram=ram)
 
 
 def rom_memories(p, n):
     """pointwise_conv's weight and bias ROMs: C_OUT/PE x N/SIMD words of PE*SIMD weights (in
     block RAM), and a word of PE biases per C_OUT/PE."""
     nf = p['C_OUT'] // p['PE']
-    return [memory('weights', nf * (n // p['SIMD']), p['PE'] * p['SIMD'] * p['W_W'], block=True), memory('biases', nf, p['PE'] * p['B_W'])]
+    return [memory('weights', nf * (n // p['SIMD']), p['PE'] * p['SIMD'] * p['W_W'], ram='block'), memory('biases', nf, p['PE'] * p['B_W'])]
 
 
 def window_memories(p, pixel_bits):
@@ -62,7 +63,7 @@ def window_memories(p, pixel_bits):
     window row (K views), each addressed {bank, column}: 2^(clog2(K + S) + clog2(W)) words, in
     block RAM beyond 64."""
     depth = 2 ** ((p['K'] + p['S'] - 1).bit_length() + max(1, (p['W'] - 1).bit_length()))
-    return [memory('window rows', depth, pixel_bits, p['K'], block=depth > 64)]
+    return [memory('window rows', depth, pixel_bits, p['K'], 'block' if depth > 64 else 'auto')]
 
 
 class Module:
@@ -205,7 +206,8 @@ class MaxPool(Module):
 
 
 class WindowMaxPool(Module):
-    """sliding_window + a max tree: the pools hls/pooling.py gives hls4ml (overlapping or padded)."""
+    """Running maxima across the columns, then down the rows: the pools hls/pooling.py gives
+    hls4ml (overlapping or padded)."""
 
     name, layers, channel_folded = 'window_max_pool', ('OverlappingPooling2D',), True
 
@@ -230,10 +232,13 @@ class WindowMaxPool(Module):
         return Conv2d.last_input(self, node, k)
 
     def memories(self, p):
-        return window_memories(p, p['C'] * p['DW'])
+        # R = ceil(K / S) running maxima across (a group each) and down (a group per window of a row)
+        r, groups, lane_bits = -(-p['K'] // p['S']), p['C'] // p['LANES'], p['LANES'] * p['DW']
+        down = conv_size(p)[1] * groups
+        return [memory('maxima across', groups, lane_bits, r, 'lut'), memory('maxima down', down, lane_bits, r, 'block' if down > 64 else 'auto')]
 
     def burst(self, node):
-        # a row of windows is swept at up to a window per S cycles, S input rows' worth of time
+        # the windows of an output row leave during the input row that ends them: S input rows. worth
         p = node.params
         ow = conv_size(p)[1]
         return -(-ow * (p['S'] - 1) // p['S'])

@@ -1,6 +1,10 @@
 // axis_concat: channel concatenation of two pixel streams (Fire module expand 1x1 || 3x3).
 //   One beat of each input makes one output beat {b, a}: a's channels first (low bits).
-//   The output is a skid buffer, so the readies come from registers and the inputs' valids.
+//   A join, no register: m_axis is the two inputs side by side, valid when both are, and each
+//   input is taken when the other is there and m_axis_tready is high. Its inputs are modules'
+//   outputs (registers) and its consumer's ready is a register, so the path is one gate from
+//   register to register; a skid buffer here would copy every beat twice (4,096 bits after
+//   SqueezeNet's fire9: a LUT and two registers per bit).
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none
@@ -22,16 +26,10 @@ module axis_concat #(
     input  wire                       m_axis_tready
 );
 
-wire out_ready;
-wire take = a_axis_tvalid && b_axis_tvalid && out_ready;
-assign a_axis_tready = take;
-assign b_axis_tready = take;
-
-axis_register #(.WIDTH(A_WIDTH + B_WIDTH)) out_reg (
-    .clk(clk), .rst(rst),
-    .s_axis_tdata({b_axis_tdata, a_axis_tdata}), .s_axis_tvalid(take), .s_axis_tready(out_ready),
-    .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready)
-);
+assign m_axis_tdata = {b_axis_tdata, a_axis_tdata};
+assign m_axis_tvalid = a_axis_tvalid && b_axis_tvalid;
+assign a_axis_tready = m_axis_tready && b_axis_tvalid;
+assign b_axis_tready = m_axis_tready && a_axis_tvalid;
 
 endmodule
 

@@ -217,8 +217,12 @@ generate
     for (v = 0; v < K; v = v + 1) begin : g_view
         reg [PW-1:0] row_q = 0;
         localparam [BB:0] VIEW = v, BANKS = B;
+        localparam integer SLOT0 = (((-PAD_T) % B + B) % B + v) % B;  // TOP_SLOT0 + v, modulo B
         wire [BB:0] sum = {1'b0, top_slot} + VIEW;
-        wire [BB-1:0] slot = sum >= BANKS ? sum[BB-1:0] - BANKS[BB-1:0] : sum[BB-1:0];  // modulo 2^BB: the result is below B
+        // the bank this view reads, a register: reads wait three cycles after top_slot moves,
+        // so the address of a read is registers only (no adder before the LUT RAM)
+        reg [BB-1:0] slot = SLOT0[BB-1:0];
+        always @(posedge clk) slot <= sum >= BANKS ? sum[BB-1:0] - BANKS[BB-1:0] : sum[BB-1:0];  // below B
         if ((1 << VB) > 64) begin : g_block
             (* ram_style = "block" *) reg [PW-1:0] rows [0:(1 << VB) - 1];
             always @(posedge clk) begin

@@ -1,16 +1,21 @@
 // window_max_pool: max pooling of any pool size K, stride S and padding (overlapping pools
-//   such as SqueezeNet's 3x3/2, and Keras 'same' pools), on sliding_window's windows.
+//   such as SqueezeNet's 3x3/2, and Keras 'same' pools), as running maxima over the stream.
 //   s_axis: pixels of H x W x C images in raster order, lane c = bits [c*DW +: DW];
 //   m_axis: the OH x OW pooled pixels, same lanes, OH = (H + PAD_T + PAD_B - K) / S + 1.
-//   sliding_window pads with zeros, which is the Keras result (padding left out of the
-//   maximum) only for unsigned inputs: padding with SIGNED is refused at elaboration.
-//   LANES channels are compared per cycle (LANES divides C): a window takes C / LANES cycles in
-//   sliding_window's window register, group by group, so a wide layer costs LANES max trees of
-//   K*K - 1 comparators, not C (SqueezeNet's pools have a hundred cycles per window to spare).
-//   Throughput: a window per C/LANES + S - 1 cycles at most (sliding_window's, a window per S
-//   cycles, at LANES = C). The maximum is two registered stages (across each window row, then
-//   across rows: K-1 comparators each); the groups gather in a register and the pixel leaves
-//   through a skid buffer, so m_axis_tready enters only registers.
+//   The padded image is swept position by position, a padding position taking zeros, which is
+//   the Keras result (padding left out of the maximum) only for unsigned inputs: padding with
+//   SIGNED is refused at elaboration.
+//   Separable and channel-serial: LANES of the C channels per cycle (LANES divides C), G = C /
+//   LANES cycles per position, the groups read in place from s_axis_tdata (held until the last
+//   group takes the beat). A position is in at most R = ceil(K / S) windows of its row, so R
+//   running maxima across the columns (G words each) and, for each window finished in a row,
+//   R running maxima down the rows (OW * G words each, block RAM beyond 64). No line buffer of
+//   whole pixels and no K x K window register: a wide layer (SqueezeNet's pool5, 256 channels)
+//   costs 2 * R * LANES comparators and memory of R * (OW + 1) * G * LANES words.
+//   Throughput: G cycles per padded position and a cycle per output pixel (the output
+//   register is the register the groups gather in; while it is full everything waits), i.e.
+//   (H + PAD_T + PAD_B) * (W + PAD_L + PAD_R) * G + OH * OW cycles per image.
+//   m_axis_tready enters one register (`full`); s_axis_tready is the AND of registers.
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none
@@ -54,113 +59,239 @@ generate
         $error("window_max_pool: LANES must divide C");
 `endif
     end
-    if (PAD_T >= K || PAD_L >= K || PAD_B >= K || PAD_R >= K) begin : g_check_window
+    if (PAD_T >= K || PAD_L >= K || PAD_B >= K || PAD_R >= K || K > H + PAD_T + PAD_B || K > W + PAD_L + PAD_R || S < 1) begin : g_check_window
 `ifdef __ICARUS__
-        initial $fatal(1, "window_max_pool: each padding must be below K (no window of padding only)");
+        initial $fatal(1, "window_max_pool: each padding below K, K within the padded image, S at least 1");
 `else
-        $error("window_max_pool: each padding must be below K (no window of padding only)");
+        $error("window_max_pool: each padding below K, K within the padded image, S at least 1");
 `endif
     end
 endgenerate
 
-wire [K*K*C*DW-1:0] win_tdata;
-wire win_tvalid, win_tready;
-
-// OUT_REG 0: the window register feeds the comparators; win_tready (below) is its shift enable
-sliding_window #(
-    .H(H), .W(W), .C(C), .DW(DW), .K(K), .S(S),
-    .PAD_T(PAD_T), .PAD_L(PAD_L), .PAD_B(PAD_B), .PAD_R(PAD_R), .OUT_REG(0)
-) window (
-    .clk(clk), .rst(rst),
-    .s_axis_tdata(s_axis_tdata), .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready),
-    .m_axis_tdata(win_tdata), .m_axis_tvalid(win_tvalid), .m_axis_tready(win_tready)
-);
-
-localparam G = C / LANES;  // groups of lanes per window
-localparam GB = G > 1 ? $clog2(G) : 1;
+localparam HP = H + PAD_T + PAD_B, WP = W + PAD_L + PAD_R;
+localparam OW = (WP - K) / S + 1;
+localparam R = (K + S - 1) / S;  // windows a column (or row) is in, at most
+localparam RS = R * S;           // slot r holds every R-th window: it restarts every RS columns
+localparam G = C / LANES;
 localparam LW = LANES * DW;
-localparam integer G_LAST = G - 1;
+localparam VD = OW * G;          // words of a running maximum down the rows: a group per window
+localparam GB = G > 1 ? $clog2(G) : 1;
+localparam XB = $clog2(WP + 1), YB = $clog2(HP + 1);
+localparam OB = $clog2(RS + 1);
+localparam VB = VD > 1 ? $clog2(VD) : 1;
 
-function greater(input [DW-1:0] a, input [DW-1:0] b);
-    greater = SIGNED ? $signed(a) > $signed(b) : a > b;
+function [LW-1:0] lane_max(input [LW-1:0] a, input [LW-1:0] b);
+    integer c;
+    for (c = 0; c < LANES; c = c + 1)
+        lane_max[c*DW +: DW] = (SIGNED ? $signed(a[c*DW +: DW]) > $signed(b[c*DW +: DW]) : a[c*DW +: DW] > b[c*DW +: DW])
+            ? a[c*DW +: DW] : b[c*DW +: DW];
 endfunction
 
-// group `group` of the window: element (ky, kx) at lane ky*K + kx, LANES channels each (a
-// select scaled by a constant within each element, which synthesis maps to a mux per bit)
-reg [GB-1:0] group = 0;
-wire last_group = group == G_LAST[GB-1:0];
-wire [K*K*LW-1:0] part;
-genvar e;
-generate
-    for (e = 0; e < K*K; e = e + 1) begin : g_part
-        wire [C*DW-1:0] element = win_tdata[e*C*DW +: C*DW];
-        assign part[e*LW +: LW] = element[group*LW +: LW];
-    end
-endgenerate
+reg full = 0;  // the output pixel waits: nothing moves
+wire en = !full;
 
-// each window row's maximum, then the maximum of the rows
-reg [K*LW-1:0] row_best;
-reg [LW-1:0] best;
-reg [K*LW-1:0] row_best_q = 0;
-reg row_valid = 0, row_last = 0;
-integer ky, kx, c;
-always @* begin
-    for (ky = 0; ky < K; ky = ky + 1) begin
-        for (c = 0; c < LANES; c = c + 1) begin
-            row_best[(ky*LANES + c)*DW +: DW] = part[(ky*K*LANES + c)*DW +: DW];
-            for (kx = 1; kx < K; kx = kx + 1) begin
-                if (greater(part[((ky*K + kx)*LANES + c)*DW +: DW], row_best[(ky*LANES + c)*DW +: DW])) begin
-                    row_best[(ky*LANES + c)*DW +: DW] = part[((ky*K + kx)*LANES + c)*DW +: DW];
+// -- the position swept, its group, and each slot's offset in its window (across, then down)
+reg [GB-1:0] g = 0;
+reg [XB-1:0] px = 0;
+reg [YB-1:0] py = 0;
+reg [VB-1:0] vaddr = 0;  // {window across, group} of the next window finished in this row
+// sized constants (a padding of 0 has X_PRE all ones: beyond every column, never matched)
+localparam integer X_PRE = PAD_L - 1, X_LAST_IN = PAD_L + W - 1, X_END = WP - 1;
+localparam integer Y_PRE = PAD_T - 1, Y_LAST_IN = PAD_T + H - 1, Y_END = HP - 1, G_END = G - 1;
+wire last_g = g == G_END[GB-1:0];
+wire row_end = px == X_END[XB-1:0];
+wire img_end = row_end && py == Y_END[YB-1:0];
+reg col_in = PAD_L == 0, row_in = PAD_T == 0;  // the position is a pixel, not padding
+wire in_image = col_in && row_in;
+wire move = en && (s_axis_tvalid || !in_image);
+wire next_pos = move && last_g;
+assign s_axis_tready = en && in_image && last_g;
+
+wire [R-1:0] x_act, x_first, x_last, y_act, y_first, y_last;
+genvar q;
+generate
+    for (q = 0; q < R; q = q + 1) begin : g_slot
+        // slot q's first window (number q) starts at column (row) q*S: before it, none
+        localparam integer START = (RS - q * S) % RS, LAST = RS - 1, K_END = K - 1;
+        localparam START_OK = q == 0;
+        reg [OB-1:0] x_off = START[OB-1:0], y_off = START[OB-1:0];
+        reg x_ok = START_OK, y_ok = START_OK;
+        assign x_act[q] = x_ok && x_off <= K_END[OB-1:0];
+        assign x_first[q] = x_off == 0;
+        assign x_last[q] = x_off == K_END[OB-1:0];
+        assign y_act[q] = y_ok && y_off <= K_END[OB-1:0];
+        assign y_first[q] = y_off == 0;
+        assign y_last[q] = y_off == K_END[OB-1:0];
+        always @(posedge clk) begin
+            if (next_pos) begin
+                x_off <= x_off == LAST[OB-1:0] ? 0 : x_off + 1'b1;
+                if (x_off == LAST[OB-1:0]) x_ok <= 1'b1;
+                if (row_end) begin
+                    x_off <= START[OB-1:0];
+                    x_ok <= START_OK;
+                    y_off <= y_off == LAST[OB-1:0] ? 0 : y_off + 1'b1;
+                    if (y_off == LAST[OB-1:0]) y_ok <= 1'b1;
+                    if (img_end) begin
+                        y_off <= START[OB-1:0];
+                        y_ok <= START_OK;
+                    end
                 end
             end
-        end
-    end
-    for (c = 0; c < LANES; c = c + 1) begin
-        best[c*DW +: DW] = row_best_q[c*DW +: DW];
-        for (ky = 1; ky < K; ky = ky + 1) begin
-            if (greater(row_best_q[(ky*LANES + c)*DW +: DW], best[c*DW +: DW])) begin
-                best[c*DW +: DW] = row_best_q[(ky*LANES + c)*DW +: DW];
+            if (rst) begin
+                x_off <= START[OB-1:0];
+                y_off <= START[OB-1:0];
+                x_ok <= START_OK;
+                y_ok <= START_OK;
             end
         end
+    end
+endgenerate
+wire x_done = |(x_act & x_last);  // a window across ends at this column
+
+always @(posedge clk) begin
+    if (move) begin
+        g <= last_g ? 0 : g + 1'b1;
+        if (x_done) vaddr <= vaddr + 1'b1;
+    end
+    if (next_pos) begin
+        px <= row_end ? 0 : px + 1'b1;
+        if (px == X_PRE[XB-1:0]) col_in <= 1'b1;
+        if (px == X_LAST_IN[XB-1:0]) col_in <= 1'b0;
+        if (row_end) begin
+            vaddr <= 0;
+            col_in <= PAD_L == 0;
+            py <= img_end ? 0 : py + 1'b1;
+            if (py == Y_PRE[YB-1:0]) row_in <= 1'b1;
+            if (py == Y_LAST_IN[YB-1:0]) row_in <= 1'b0;
+            if (img_end) row_in <= PAD_T == 0;
+        end
+    end
+    if (rst) begin
+        g <= 0;
+        px <= 0;
+        py <= 0;
+        vaddr <= 0;
+        col_in <= PAD_L == 0;
+        row_in <= PAD_T == 0;
     end
 end
 
-// the groups of a window gather in `pixel`, the first at the bottom; full: a whole pixel
-// waits for the output register. Both stages move whenever `pixel` may change.
-reg [C*DW-1:0] pixel = 0;
-reg full = 0;
-wire out_ready;
-wire advance = !full || out_ready;
-assign win_tready = advance && last_group;
+// -- stage a: the group's lanes (zeros at a padding position) and where they go
+reg a_valid = 0, a_last_g = 0;
+reg [LW-1:0] a_v = 0;
+reg [GB-1:0] a_g = 0;
+reg [VB-1:0] a_vaddr = 0;
+reg [R-1:0] a_x_act = 0, a_x_first = 0, a_x_last = 0, a_y_act = 0, a_y_first = 0, a_y_last = 0;
+always @(posedge clk) begin
+    if (en) begin
+        a_valid <= move;
+        a_v <= in_image ? s_axis_tdata[g*LW +: LW] : {LW{1'b0}};
+        a_g <= g;
+        a_last_g <= last_g;
+        a_vaddr <= vaddr;
+        a_x_act <= x_act;
+        a_x_first <= x_first;
+        a_x_last <= x_last;
+        a_y_act <= y_act;
+        a_y_first <= y_first;
+        a_y_last <= y_last;
+    end
+    if (rst) a_valid <= 0;
+end
 
+// -- stage b: the maxima across the columns, one per slot; the one whose window ends leaves
+reg b_valid = 0, b_last_g = 0;
+reg [LW-1:0] b_h = 0;
+reg [VB-1:0] b_vaddr = 0;
+reg [R-1:0] b_y_act = 0, b_y_first = 0, b_y_last = 0;
+wire [R*LW-1:0] across;
+generate
+    for (q = 0; q < R; q = q + 1) begin : g_across
+        reg [LW-1:0] run [0:G-1];  // read as it is written: a position's groups follow each other
+        assign across[q*LW +: LW] = a_x_first[q] ? a_v : lane_max(run[a_g], a_v);
+        always @(posedge clk) if (en && a_valid && a_x_act[q]) run[a_g] <= across[q*LW +: LW];
+    end
+endgenerate
+
+// the window that ends (one slot at most) OR-ed out of the slots
+wire [LW-1:0] h_sel [0:R];
+assign h_sel[0] = 0;
+generate
+    for (q = 0; q < R; q = q + 1) begin : g_h_sel
+        assign h_sel[q+1] = h_sel[q] | (a_x_act[q] && a_x_last[q] ? across[q*LW +: LW] : {LW{1'b0}});
+    end
+endgenerate
+wire [LW-1:0] h_done = h_sel[R];
+
+always @(posedge clk) begin
+    if (en) begin
+        b_valid <= a_valid && |(a_x_act & a_x_last);
+        b_h <= h_done;
+        b_vaddr <= a_vaddr;
+        b_last_g <= a_last_g;
+        b_y_act <= a_y_act;
+        b_y_first <= a_y_first;
+        b_y_last <= a_y_last;
+    end
+    if (rst) b_valid <= 0;
+end
+
+// -- stage c: the maxima down the rows (read a stage early, the write of the same word
+// forwarded); the one whose window ends gathers in the output pixel
+wire [R*LW-1:0] down;
+wire [R-1:0] b_write = {R{b_valid}} & b_y_act & ~b_y_last;
+generate
+    for (q = 0; q < R; q = q + 1) begin : g_down
+        reg [LW-1:0] run_q = 0, fwd_data = 0;
+        reg fwd = 0;
+        wire [LW-1:0] old = fwd ? fwd_data : run_q;
+        assign down[q*LW +: LW] = b_y_first[q] ? b_h : lane_max(old, b_h);
+        if (VD > 64) begin : g_block
+            (* ram_style = "block" *) reg [LW-1:0] run [0:VD-1];
+            always @(posedge clk) if (en) begin
+                if (b_write[q]) run[b_vaddr] <= down[q*LW +: LW];
+                run_q <= run[a_vaddr];
+            end
+        end else begin : g_lutram
+            reg [LW-1:0] run [0:VD-1];
+            always @(posedge clk) if (en) begin
+                if (b_write[q]) run[b_vaddr] <= down[q*LW +: LW];
+                run_q <= run[a_vaddr];
+            end
+        end
+        always @(posedge clk) if (en) begin
+            fwd <= b_write[q] && b_vaddr == a_vaddr;
+            fwd_data <= down[q*LW +: LW];
+        end
+    end
+endgenerate
+
+wire [LW-1:0] v_sel [0:R];
+assign v_sel[0] = 0;
+generate
+    for (q = 0; q < R; q = q + 1) begin : g_v_sel
+        assign v_sel[q+1] = v_sel[q] | (b_y_act[q] && b_y_last[q] ? down[q*LW +: LW] : {LW{1'b0}});
+    end
+endgenerate
+wire [LW-1:0] v_done = v_sel[R];
+wire emit = en && b_valid && |(b_y_act & b_y_last);
+
+reg [C*DW-1:0] pixel = 0;
 generate
     if (G > 1) begin : g_gather
-        always @(posedge clk) if (advance && row_valid) pixel <= {best, pixel[C*DW-1:LW]};
+        always @(posedge clk) if (emit) pixel <= {v_done, pixel[C*DW-1:LW]};
     end else begin : g_single
-        always @(posedge clk) if (advance && row_valid) pixel <= best;
+        always @(posedge clk) if (emit) pixel <= v_done;
     end
 endgenerate
 
 always @(posedge clk) begin
-    if (advance) begin
-        row_best_q <= row_best;
-        row_valid <= win_tvalid;
-        row_last <= last_group;
-        full <= row_valid && row_last;
-        if (win_tvalid) group <= last_group ? 0 : group + 1;
-    end
-    if (rst) begin
-        row_valid <= 0;
-        full <= 0;
-        group <= 0;
-    end
+    if (emit && b_last_g) full <= 1'b1;
+    else if (m_axis_tready) full <= 1'b0;
+    if (rst) full <= 1'b0;
 end
-
-axis_register #(.WIDTH(C*DW)) out_reg (
-    .clk(clk), .rst(rst),
-    .s_axis_tdata(pixel), .s_axis_tvalid(full), .s_axis_tready(out_ready),
-    .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready)
-);
+assign m_axis_tdata = pixel;
+assign m_axis_tvalid = full;
 
 endmodule
 
