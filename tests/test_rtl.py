@@ -119,8 +119,10 @@ def test_roms_hold_the_quantized_weights(default_graph, tmp_path):
 
 
 def test_folding_errors(default_graph, tmp_path):
-    with pytest.raises(GraphError, match=r'fire2_squeeze: simd=5 does not divide 32; choose one of \[1, 2, 4, 8, 16, 32\]'):
-        build(default_graph, {'fire2_squeeze': {'pe': 1, 'simd': 5}}, tmp_path)
+    with pytest.raises(GraphError, match=r'fire2_squeeze: pe=3 does not divide 8; choose one of \[1, 2, 4, 8\]'):
+        build(default_graph, {'fire2_squeeze': {'pe': 3, 'simd': 4}}, tmp_path)
+    with pytest.raises(GraphError, match=r'fire2_squeeze: simd=33 is more than its fan-in of 32'):
+        build(default_graph, {'fire2_squeeze': {'pe': 1, 'simd': 33}}, tmp_path)
     with pytest.raises(GraphError, match="not convolutions or pools of this model: \\['fire9_squeeze'\\]"):
         build(default_graph, {'fire9_squeeze': {'pe': 1, 'simd': 1}}, tmp_path)
     bad = tmp_path / 'folding.yaml'

@@ -29,13 +29,21 @@ def divisors(n):
     return [d for d in range(1, n + 1) if n % d == 0]
 
 
+def simd_choices(n):
+    """SIMD values worth having for a fan-in of n: for each number of passes, the fewest inputs
+    per pass (a divisor of n, or one whose last pass is partly zeros), about 2 * sqrt(n) of them."""
+    return sorted({-(-n // passes) for passes in range(1, n + 1)})
+
+
 def foldings(node, tensors):
     """Every (multipliers, cycles per image, PE, SIMD) of a convolution, the cheapest first (at
-    equal cost the wider SIMD: fewer accumulators)."""
+    equal cost the wider SIMD: fewer accumulators). PE divides the outputs; SIMD need not divide
+    the fan-in (pointwise_conv pads the last pass), which is what lets a layer of power-of-two
+    channels take less than twice or more than half the multipliers of its neighbour foldings."""
     c_out, n = node.weights.shape
     found = []
     for pe in divisors(c_out):
-        for simd in divisors(n):
+        for simd in simd_choices(n):
             trial = replace(node, params={**node.params, 'PE': pe, 'SIMD': simd})
             found.append((pe * simd, MODULES[node.module].cycles(trial, tensors), -simd, pe))
     return [(cost, cycles, pe, -neg_simd) for cost, cycles, neg_simd, pe in sorted(found)]

@@ -5,11 +5,18 @@ module is one subclass in MODULES; docs/modules.md indexes them."""
 from firmware.backend.ir import PADS, GraphError, Node, Tensor, cast_params, fmt_params, graph_format, raw
 
 def mac_cycles(node, tensors):
-    """Cycles per image in which a convolution's multipliers work: (outputs/PE)*(fan-in/SIMD) per pixel."""
+    """Cycles per image in which a convolution's multipliers do useful work: (outputs/PE)*(fan-in/
+    SIMD) per pixel, the zeros of a partial last pass (SIMD not dividing the fan-in) left out."""
     if node.weights is None:
         return 0
     c_out, n = node.weights.shape
-    return (c_out // node.params['PE']) * (n // node.params['SIMD']) * tensors[node.outputs[0]].pixels
+    return round((c_out // node.params['PE']) * n * tensors[node.outputs[0]].pixels / node.params['SIMD'])
+
+
+def pass_cycles(node, tensors):
+    """Cycles per image of a convolution's schedule: (outputs/PE)*ceil(fan-in/SIMD) per pixel."""
+    c_out, n = node.weights.shape
+    return (c_out // node.params['PE']) * -(-n // node.params['SIMD']) * tensors[node.outputs[0]].pixels
 
 
 def multipliers(node):
@@ -40,7 +47,7 @@ def pool_cycles(p):
 def conv2d_cycles(p):
     """Cycles per image of conv2d never stalled: the window or the multipliers, the slower."""
     oh, ow = conv_size(p)
-    macs = (p['C_OUT'] // p['PE']) * (p['K'] * p['K'] * p['C_IN'] // p['SIMD']) * oh * ow
+    macs = (p['C_OUT'] // p['PE']) * -(-p['K'] * p['K'] * p['C_IN'] // p['SIMD']) * oh * ow
     return max(macs, window_cycles(p))
 
 
@@ -55,7 +62,7 @@ def rom_memories(p, n):
     """pointwise_conv's weight and bias ROMs: C_OUT/PE x N/SIMD words of PE*SIMD weights (in
     block RAM), and a word of PE biases per C_OUT/PE."""
     nf = p['C_OUT'] // p['PE']
-    return [memory('weights', nf * (n // p['SIMD']), p['PE'] * p['SIMD'] * p['W_W'], ram='block'), memory('biases', nf, p['PE'] * p['B_W'])]
+    return [memory('weights', nf * -(-n // p['SIMD']), p['PE'] * p['SIMD'] * p['W_W'], ram='block'), memory('biases', nf, p['PE'] * p['B_W'])]
 
 
 def window_memories(p, pixel_bits):
@@ -175,7 +182,7 @@ class PointwiseConv(Module):
     name = 'pointwise_conv'
 
     def cycles(self, node, tensors):
-        return mac_cycles(node, tensors)
+        return pass_cycles(node, tensors)
 
     def memories(self, p):
         return rom_memories(p, p['N'])

@@ -38,9 +38,10 @@ def fuse(tensors, nodes, options):
 
 
 def fold(tensors, nodes, options):
-    """PE and SIMD of every convolution; `options`: folding, budget, lut_budget. A layer named in `folding` gets its entry (reduced to
-    the largest divisor of the layer's outputs (PE) and fan-in (SIMD)); so does every other layer
-    when `folding` has a 'default' entry. Without one, the other layers are chosen together
+    """PE and SIMD of every convolution; `options`: folding, budget, lut_budget. A layer named in
+    `folding` gets its entry: PE must divide its outputs, SIMD be at most its fan-in (one that does
+    not divide it pads the last pass with zeros). So does every other layer when `folding` has a
+    'default' entry, reduced to the largest divisors of the layer's outputs and fan-in. Without one, the other layers are chosen together
     (choose_folding) for the shortest interval within `budget` (DSP) + `lut_budget` multipliers,
     less those of the named layers. Multipliers beyond `budget` are built in LUTs (LUT_MULS),
     up to `lut_budget`, in the layers with the fewest multipliers first."""
@@ -56,10 +57,14 @@ def fold(tensors, nodes, options):
     for node in given:
         c_out, n = node.weights.shape
         entry = {'pe': 1, 'simd': 1, **folding.get('default', {}), **folding.get(node.name, {})}
+        named = folding.get(node.name, {})
+        if 'pe' in named and c_out % named['pe']:
+            raise GraphError(f'{node.name}: pe={named["pe"]} does not divide {c_out}; choose one of {divisors(c_out)}')
+        if 'simd' in named and named['simd'] > n:
+            raise GraphError(f'{node.name}: simd={named["simd"]} is more than its fan-in of {n}')
         for key, total in (('pe', c_out), ('simd', n)):
-            if node.name in folding and key in folding[node.name] and total % folding[node.name][key]:
-                raise GraphError(f'{node.name}: {key}={folding[node.name][key]} does not divide {total}; choose one of {divisors(total)}')
-            entry[key] = max(d for d in divisors(total) if d <= entry[key])
+            if key not in named:
+                entry[key] = max(d for d in divisors(total) if d <= entry[key])
         node.params.update(PE=entry['pe'], SIMD=entry['simd'])
     free = [n for n in convs if n not in given]
     if free:

@@ -1,9 +1,11 @@
 // pointwise_conv: C_OUT outputs, each a dot product over N inputs plus a bias, per beat
 // (a 1x1 convolution of one pixel, or a K x K convolution of one window from sliding_window).
 //   s_axis: N lanes of IN_W bits (IN_F fractional, IN_SIGNED); m_axis: C_OUT lanes of OUT_W bits.
-//   Folding: PE outputs and SIMD inputs per cycle, so a beat takes (C_OUT/PE)*(N/SIMD) cycles
-//   with PE*SIMD multipliers, the first LUT_MULS of them in LUTs (mul_lut), the rest mul_pipe.
-//   Weights: ROM WEIGHT_FILE ($readmemh), word a = nf*(N/SIMD) + sf
+//   Folding: PE outputs and SIMD inputs per cycle, so a beat takes (C_OUT/PE)*SF cycles, SF =
+//   ceil(N/SIMD), with PE*SIMD multipliers, the first LUT_MULS of them in LUTs (mul_lut), the
+//   rest mul_pipe. A SIMD that does not divide N takes zeros in the last pass's spare lanes (its
+//   weights there are zeros too), so the multiplier count is not bound to N's divisors.
+//   Weights: ROM WEIGHT_FILE ($readmemh), word a = nf*SF + sf
 //   holds w[nf*PE + p][sf*SIMD + s] (W_W bits, W_F fractional) at lane p*SIMD + s. Biases:
 //   BIAS_FILE, word nf holds b[nf*PE + p] (B_W bits, B_F fractional) at lane p.
 //   Arithmetic: exact products summed with the bias in ACC_W bits (ACC_F fractional, wrapping,
@@ -43,7 +45,8 @@ module pointwise_conv #(
 );
 
 localparam NF = C_OUT / PE;
-localparam SF = N / SIMD;
+localparam SF = SIMD > 0 ? (N + SIMD - 1) / SIMD : 1;
+localparam NP = SF * SIMD;  // the inputs and the zeros of the last pass
 localparam DEPTH = NF * SF;  // cycles per beat
 localparam AB = DEPTH > 1 ? $clog2(DEPTH) : 1;
 localparam NB = NF > 1 ? $clog2(NF) : 1;
@@ -71,11 +74,11 @@ generate
         $error("pointwise_conv: C_OUT must be a multiple of PE");
 `endif
     end
-    if (N % SIMD != 0) begin : g_check_simd
+    if (SIMD < 1 || SIMD > N) begin : g_check_simd
 `ifdef __ICARUS__
-        initial $fatal(1, "pointwise_conv: N must be a multiple of SIMD");
+        initial $fatal(1, "pointwise_conv: SIMD must be 1 to N");
 `else
-        $error("pointwise_conv: N must be a multiple of SIMD");
+        $error("pointwise_conv: SIMD must be 1 to N");
 `endif
     end
     if (LUT_MULS > PE * SIMD) begin : g_check_lut_muls
@@ -95,7 +98,7 @@ initial begin
 end
 
 // -- issue: one weight word per cycle; the input rotates so that its low slice is the one used
-reg [N*IN_W-1:0] x = 0;
+reg [NP*IN_W-1:0] x = 0;
 reg have_x = 0;
 reg [AB-1:0] addr = 0;
 reg [NB-1:0] nf = 0;
@@ -111,17 +114,22 @@ wire load = !full && (!have_x || issue_last);
 assign s_axis_tready = load;
 wire take = s_axis_tvalid && load;
 
-wire [N*IN_W-1:0] x_next;
+wire [NP*IN_W-1:0] x_next, x_in;
 generate
+    if (NP > N) begin : g_pad
+        assign x_in = {{(NP - N)*IN_W{1'b0}}, s_axis_tdata};
+    end else begin : g_whole
+        assign x_in = s_axis_tdata;
+    end
     if (SF > 1) begin : g_rotate
-        assign x_next = {x[XS-1:0], x[N*IN_W-1:XS]};
+        assign x_next = {x[XS-1:0], x[NP*IN_W-1:XS]};
     end else begin : g_keep
         assign x_next = x;
     end
 endgenerate
 
 always @(posedge clk) begin
-    if (load) x <= s_axis_tdata;
+    if (load) x <= x_in;
     else if (have_x) x <= x_next;
     if (rst) begin
         have_x <= 0; addr <= 0; nf <= 0; sf <= 0; pending <= 0; full <= 0; near <= CREDITS == 1; at_last <= DEPTH == 1;
