@@ -5,7 +5,7 @@ Each layer of the manifest lists the memories its module declares (firmware.back
 weight and bias ROMs, a window's row banks, a pool's partial row, the global average's sums, a
 FIFO's beats), each as depth x width. A memory of at most 64 words goes to LUT RAM (RAM64M), as
 Vivado and Yosys map it, unless its RTL asks for block RAM (the weight ROMs); a deeper one to
-block RAM unless it is read combinationally (a pool's maxima across), rounded up to whole BRAM36 (36 Kb, in the
+block RAM unless its RTL asks for LUT RAM (a pool's maxima across), rounded up to whole BRAM36 (36 Kb, in the
 aspect ratio that wastes least, 512 x 72 to 32K x 1, or RAMB18 halves)."""
 import math
 

@@ -52,9 +52,9 @@ def conv2d_cycles(p):
 
 
 def memory(what, depth, width, count=1, ram='auto'):
-    """A memory an RTL module declares: `count` of depth x width. `ram`: 'block' where its RTL
-    asks for block RAM (rom_style/ram_style) whatever its depth, 'lut' where it is read
-    combinationally (LUT RAM whatever its depth), 'auto' where synthesis chooses by depth."""
+    """A memory an RTL module declares: `count` of depth x width. `ram`: 'block' or 'lut' where its
+    RTL asks for block or LUT RAM (rom_style/ram_style) whatever its depth, 'auto' where
+    synthesis chooses by depth."""
     return dict(what=what, depth=depth, width=width, count=count, ram=ram)
 
 

@@ -222,9 +222,22 @@ reg [R-1:0] b_y_act = 0, b_y_first = 0, b_y_last = 0;
 wire [R*LW-1:0] across;
 generate
     for (q = 0; q < R; q = q + 1) begin : g_across
-        reg [LW-1:0] run [0:G-1];  // read as it is written: a position's groups follow each other
-        assign across[q*LW +: LW] = a_x_first[q] ? a_v : lane_max(run[a_g], a_v);
-        always @(posedge clk) if (en && a_valid && a_x_act[q]) run[a_g] <= across[q*LW +: LW];
+        // read a stage early (the group's address), so the memory's output is a register; the
+        // group written as it was read (G = 1: the same word, position after position) forwarded
+        (* ram_style = "distributed" *) reg [LW-1:0] run [0:G-1];  // G words: LUT RAM's read is fast
+        reg [LW-1:0] rd = 0, fwd_data = 0;
+        reg fwd = 0;
+        wire write = en && a_valid && a_x_act[q];
+        wire [LW-1:0] old = fwd ? fwd_data : rd;
+        assign across[q*LW +: LW] = a_x_first[q] ? a_v : lane_max(old, a_v);
+        always @(posedge clk) begin
+            if (write) run[a_g] <= across[q*LW +: LW];
+            if (en) begin
+                rd <= run[g];
+                fwd <= a_valid && a_x_act[q] && a_g == g;
+                fwd_data <= across[q*LW +: LW];
+            end
+        end
     end
 endgenerate
 
@@ -251,32 +264,39 @@ always @(posedge clk) begin
     if (rst) b_valid <= 0;
 end
 
-// -- stage c: the maxima down the rows (read a stage early, the write of the same word
-// forwarded); the one whose window ends gathers in the output pixel
+// -- stage c: the maxima down the rows; the one whose window ends gathers in the output pixel
 wire [R*LW-1:0] down;
 wire [R-1:0] b_write = {R{b_valid}} & b_y_act & ~b_y_last;
 generate
     for (q = 0; q < R; q = q + 1) begin : g_down
-        reg [LW-1:0] run_q = 0, fwd_data = 0;
-        reg fwd = 0;
-        wire [LW-1:0] old = fwd ? fwd_data : run_q;
+        // read two stages early (the position's address, then the memory's output register), so
+        // the block RAM's output is a register; the writes of the two positions ahead of it,
+        // which the read did not see, are forwarded, the later one first
+        reg [LW-1:0] rd = 0, rd_q = 0, ahead_data = 0, fwd1_data = 0, fwd2_data = 0;
+        reg ahead = 0, fwd1 = 0, fwd2 = 0;
+        wire [LW-1:0] old = fwd2 ? fwd2_data : fwd1 ? fwd1_data : rd_q;
         assign down[q*LW +: LW] = b_y_first[q] ? b_h : lane_max(old, b_h);
         if (VD > 64) begin : g_block
             (* ram_style = "block" *) reg [LW-1:0] run [0:VD-1];
             always @(posedge clk) if (en) begin
                 if (b_write[q]) run[b_vaddr] <= down[q*LW +: LW];
-                run_q <= run[a_vaddr];
+                rd <= run[vaddr];
             end
         end else begin : g_lutram
             reg [LW-1:0] run [0:VD-1];
             always @(posedge clk) if (en) begin
                 if (b_write[q]) run[b_vaddr] <= down[q*LW +: LW];
-                run_q <= run[a_vaddr];
+                rd <= run[vaddr];
             end
         end
         always @(posedge clk) if (en) begin
-            fwd <= b_write[q] && b_vaddr == a_vaddr;
-            fwd_data <= down[q*LW +: LW];
+            rd_q <= rd;
+            ahead <= b_write[q] && b_vaddr == vaddr;  // written as the read was issued
+            ahead_data <= down[q*LW +: LW];
+            fwd1 <= ahead;
+            fwd1_data <= ahead_data;
+            fwd2 <= b_write[q] && b_vaddr == a_vaddr;  // written as the read left the memory
+            fwd2_data <= down[q*LW +: LW];
         end
     end
 endgenerate
