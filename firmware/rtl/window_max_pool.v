@@ -95,6 +95,14 @@ localparam XB = $clog2(WP + 1), YB = $clog2(HP + 1);
 localparam OB = $clog2(RS + 1);
 localparam VB = VD > 1 ? $clog2(VD) : 1;
 
+// the maximum of the window that ends (one slot at most), OR-ed out of the R slots
+function [LW-1:0] ending(input [R-1:0] ends, input [R*LW-1:0] maxima);
+    integer r;
+    ending = 0;
+    for (r = 0; r < R; r = r + 1)
+        if (ends[r]) ending = ending | maxima[r*LW +: LW];
+endfunction
+
 function [LW-1:0] lane_max(input [LW-1:0] a, input [LW-1:0] b);
     integer c;
     for (c = 0; c < LANES; c = c + 1)
@@ -241,15 +249,7 @@ generate
     end
 endgenerate
 
-// the window that ends (one slot at most) OR-ed out of the slots
-wire [LW-1:0] h_sel [0:R];
-assign h_sel[0] = 0;
-generate
-    for (q = 0; q < R; q = q + 1) begin : g_h_sel
-        assign h_sel[q+1] = h_sel[q] | (a_x_act[q] && a_x_last[q] ? across[q*LW +: LW] : {LW{1'b0}});
-    end
-endgenerate
-wire [LW-1:0] h_done = h_sel[R];
+wire [LW-1:0] h_done = ending(a_x_act & a_x_last, across);
 
 always @(posedge clk) begin
     if (en) begin
@@ -301,14 +301,7 @@ generate
     end
 endgenerate
 
-wire [LW-1:0] v_sel [0:R];
-assign v_sel[0] = 0;
-generate
-    for (q = 0; q < R; q = q + 1) begin : g_v_sel
-        assign v_sel[q+1] = v_sel[q] | (b_y_act[q] && b_y_last[q] ? down[q*LW +: LW] : {LW{1'b0}});
-    end
-endgenerate
-wire [LW-1:0] v_done = v_sel[R];
+wire [LW-1:0] v_done = ending(b_y_act & b_y_last, down);
 wire emit = en && b_valid && |(b_y_act & b_y_last);
 
 reg [C*DW-1:0] pixel = 0;
