@@ -15,7 +15,9 @@
 //   Throughput: G cycles per padded position and a cycle per output pixel (the output
 //   register is the register the groups gather in; while it is full everything waits), i.e.
 //   (H + PAD_T + PAD_B) * (W + PAD_L + PAD_R) * G + OH * OW cycles per image.
-//   m_axis_tready enters one register (`full`); s_axis_tready is the AND of registers.
+//   m_axis_tready enters one register (`full`); s_axis_tready is the AND of registers. The
+//   group select is two registered muxes (a block of up to 8 groups, then the group), so a
+//   wide beat (pool5: 128 groups) is no 128-way mux in one cycle.
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none
@@ -94,6 +96,9 @@ localparam GB = G > 1 ? $clog2(G) : 1;
 localparam XB = $clog2(WP + 1), YB = $clog2(HP + 1);
 localparam OB = $clog2(RS + 1);
 localparam VB = VD > 1 ? $clog2(VD) : 1;
+localparam LB = G > 8 ? 3 : GB;    // group bits chosen in the second mux (a block of 2^LB groups)
+localparam BW = (1 << LB) * LW;
+localparam NB = (G + (1 << LB) - 1) >> LB;  // blocks; the last one's spare groups are zeros
 
 // the maximum of the window that ends (one slot at most), OR-ed out of the R slots
 function [LW-1:0] ending(input [R-1:0] ends, input [R*LW-1:0] maxima);
@@ -102,6 +107,14 @@ function [LW-1:0] ending(input [R-1:0] ends, input [R*LW-1:0] maxima);
     for (r = 0; r < R; r = r + 1)
         if (ends[r]) ending = ending | maxima[r*LW +: LW];
 endfunction
+
+// what a window's first value is compared with: the least value of each lane
+function [LW-1:0] lowest(input dummy);
+    integer c;
+    for (c = 0; c < LANES; c = c + 1)
+        lowest[c*DW +: DW] = SIGNED ? {1'b1, {DW - 1{1'b0}}} : {DW{1'b0}};
+endfunction
+localparam [LW-1:0] LOWEST = lowest(1'b0);
 
 function [LW-1:0] lane_max(input [LW-1:0] a, input [LW-1:0] b);
     integer c;
@@ -199,25 +212,66 @@ always @(posedge clk) begin
     end
 end
 
-// -- stage a: the group's lanes (zeros at a padding position) and where they go
+// -- stage p: the block of groups the group is in (zeros at a padding position), and the
+//    position's controls
+wire [BW-1:0] block;
+generate
+    if (G > 8) begin : g_blocks
+        wire [NB*BW-1:0] beat;  // zero-extended to whole blocks
+        if (NB * BW > C * DW) begin : g_extend
+            assign beat = {{(NB * BW - C * DW){1'b0}}, s_axis_tdata};
+        end else begin : g_whole
+            assign beat = s_axis_tdata;
+        end
+        assign block = beat[g[GB-1:LB]*BW +: BW];
+    end else if (BW > C * DW) begin : g_extend
+        assign block = {{(BW - C * DW){1'b0}}, s_axis_tdata};
+    end else begin : g_one
+        assign block = s_axis_tdata;
+    end
+endgenerate
+reg p_valid = 0, p_last_g = 0;
+reg [BW-1:0] p_block = 0;
+reg [GB-1:0] p_g = 0;
+reg [VB-1:0] p_vaddr = 0;
+reg [R-1:0] p_x_act = 0, p_x_first = 0, p_x_last = 0, p_y_act = 0, p_y_first = 0, p_y_last = 0;
+always @(posedge clk) begin
+    if (en) begin
+        p_valid <= move;
+        p_block <= in_image ? block : {BW{1'b0}};
+        p_g <= g;
+        p_last_g <= last_g;
+        p_vaddr <= vaddr;
+        p_x_act <= x_act;
+        p_x_first <= x_first;
+        p_x_last <= x_last;
+        p_y_act <= y_act;
+        p_y_first <= y_first;
+        p_y_last <= y_last;
+    end
+    if (rst) p_valid <= 0;
+end
+
+// -- stage a: the group's lanes and where they go
 reg a_valid = 0, a_last_g = 0;
 reg [LW-1:0] a_v = 0;
 reg [GB-1:0] a_g = 0;
 reg [VB-1:0] a_vaddr = 0;
 reg [R-1:0] a_x_act = 0, a_x_first = 0, a_x_last = 0, a_y_act = 0, a_y_first = 0, a_y_last = 0;
+wire [LB-1:0] p_lane_group = p_g[LB-1:0];
 always @(posedge clk) begin
     if (en) begin
-        a_valid <= move;
-        a_v <= in_image ? s_axis_tdata[g*LW +: LW] : {LW{1'b0}};
-        a_g <= g;
-        a_last_g <= last_g;
-        a_vaddr <= vaddr;
-        a_x_act <= x_act;
-        a_x_first <= x_first;
-        a_x_last <= x_last;
-        a_y_act <= y_act;
-        a_y_first <= y_first;
-        a_y_last <= y_last;
+        a_valid <= p_valid;
+        a_v <= p_block[p_lane_group*LW +: LW];
+        a_g <= p_g;
+        a_last_g <= p_last_g;
+        a_vaddr <= p_vaddr;
+        a_x_act <= p_x_act;
+        a_x_first <= p_x_first;
+        a_x_last <= p_x_last;
+        a_y_act <= p_y_act;
+        a_y_first <= p_y_first;
+        a_y_last <= p_y_last;
     end
     if (rst) a_valid <= 0;
 end
@@ -230,21 +284,17 @@ reg [R-1:0] b_y_act = 0, b_y_first = 0, b_y_last = 0;
 wire [R*LW-1:0] across;
 generate
     for (q = 0; q < R; q = q + 1) begin : g_across
-        // read a stage early (the group's address), so the memory's output is a register; the
-        // group written as it was read (G = 1: the same word, position after position) forwarded
+        // read a stage early (the group's address), so the memory's output is a register that
+        // holds the least value at a window's first column: no mux sits before the comparator.
+        // G = 1 reads the word as it is written (position after position): taken from the write
         (* ram_style = "distributed" *) reg [LW-1:0] run [0:G-1];  // G words: LUT RAM's read is fast
-        reg [LW-1:0] rd = 0, fwd_data = 0;
-        reg fwd = 0;
+        reg [LW-1:0] rd = 0;
         wire write = en && a_valid && a_x_act[q];
-        wire [LW-1:0] old = fwd ? fwd_data : rd;
-        assign across[q*LW +: LW] = a_x_first[q] ? a_v : lane_max(old, a_v);
+        wire [LW-1:0] stored = G == 1 && write ? across[q*LW +: LW] : run[p_g];
+        assign across[q*LW +: LW] = lane_max(rd, a_v);
         always @(posedge clk) begin
             if (write) run[a_g] <= across[q*LW +: LW];
-            if (en) begin
-                rd <= run[g];
-                fwd <= a_valid && a_x_act[q] && a_g == g;
-                fwd_data <= across[q*LW +: LW];
-            end
+            if (en) rd <= p_x_first[q] ? LOWEST : stored;
         end
     end
 endgenerate
@@ -264,7 +314,7 @@ always @(posedge clk) begin
     if (rst) b_valid <= 0;
 end
 
-// -- stage c: the maxima down the rows; the one whose window ends gathers in the output pixel
+// -- stage c: the maxima down the rows, one per slot
 wire [R*LW-1:0] down;
 wire [R-1:0] b_write = {R{b_valid}} & b_y_act & ~b_y_last;
 generate
@@ -272,26 +322,42 @@ generate
         // read two stages early (the position's address, then the memory's output register), so
         // the block RAM's output is a register; the writes of the two positions ahead of it,
         // which the read did not see, are forwarded, the later one first
-        reg [LW-1:0] rd = 0, rd_q = 0, ahead_data = 0, fwd1_data = 0, fwd2_data = 0;
+        wire [LW-1:0] rd;
+        reg [LW-1:0] rd_q = 0, ahead_data = 0, fwd1_data = 0, fwd2_data = 0;
         reg ahead = 0, fwd1 = 0, fwd2 = 0;
-        wire [LW-1:0] old = fwd2 ? fwd2_data : fwd1 ? fwd1_data : rd_q;
-        assign down[q*LW +: LW] = b_y_first[q] ? b_h : lane_max(old, b_h);
+        wire [LW-1:0] old = b_y_first[q] ? LOWEST : fwd2 ? fwd2_data : fwd1 ? fwd1_data : rd_q;
+        assign down[q*LW +: LW] = lane_max(old, b_h);
         if (VD > 64) begin : g_block
-            (* ram_style = "block" *) reg [LW-1:0] run [0:VD-1];
-            always @(posedge clk) if (en) begin
-                if (b_write[q]) run[b_vaddr] <= down[q*LW +: LW];
-                rd <= run[vaddr];
+            // in columns as wide as one 18 Kb block RAM is at this depth (36 bits at 512 words,
+            // 18 at 1 K, ... 1 at 16 K), so that no block's output passes a mux across blocks
+            // before its register (an ECP5 EBR's read takes 5.8 ns of the 8 at 125 MHz)
+            localparam CW = VD <= 512 ? 36 : VD <= 1024 ? 18 : VD <= 2048 ? 9 : VD <= 4096 ? 4 : VD <= 8192 ? 2 : 1;
+            genvar k;
+            for (k = 0; k < (LW + CW - 1) / CW; k = k + 1) begin : g_column
+                localparam LO = k * CW, CWK = LW - LO < CW ? LW - LO : CW;
+                // no_rw_check: a read of the word being written is never used (`ahead` forwards it),
+                // so Yosys need not build the old-data logic that would sit after the block
+                (* ram_style = "block", no_rw_check *) reg [CWK-1:0] run [0:VD-1];
+                reg [CWK-1:0] rd_k;  // no initial value: a block's output register has none
+                                     // (Yosys emulates one with a LUT after the block)
+                assign rd[LO +: CWK] = rd_k;
+                always @(posedge clk) if (en) begin
+                    if (b_write[q]) run[b_vaddr] <= down[q*LW + LO +: CWK];
+                    rd_k <= run[p_vaddr];
+                end
             end
         end else begin : g_lutram
             reg [LW-1:0] run [0:VD-1];
+            reg [LW-1:0] rd_r = 0;
+            assign rd = rd_r;
             always @(posedge clk) if (en) begin
                 if (b_write[q]) run[b_vaddr] <= down[q*LW +: LW];
-                rd <= run[vaddr];
+                rd_r <= run[p_vaddr];
             end
         end
         always @(posedge clk) if (en) begin
             rd_q <= rd;
-            ahead <= b_write[q] && b_vaddr == vaddr;  // written as the read was issued
+            ahead <= b_write[q] && b_vaddr == p_vaddr;  // written as the read was issued
             ahead_data <= down[q*LW +: LW];
             fwd1 <= ahead;
             fwd1_data <= ahead_data;
@@ -301,8 +367,22 @@ generate
     end
 endgenerate
 
-wire [LW-1:0] v_done = ending(b_y_act & b_y_last, down);
-wire emit = en && b_valid && |(b_y_act & b_y_last);
+// -- stage d: the maxima down, registered before the one that ends is picked (the comparator
+//    and the pick are two stages' logic on the ECP5 at 125 MHz)
+reg d_valid = 0, d_last_g = 0;
+reg [R*LW-1:0] d_down = 0;
+reg [R-1:0] d_ends = 0;
+always @(posedge clk) begin
+    if (en) begin
+        d_valid <= b_valid && |(b_y_act & b_y_last);
+        d_down <= down;
+        d_ends <= b_y_act & b_y_last;
+        d_last_g <= b_last_g;
+    end
+    if (rst) d_valid <= 0;
+end
+wire [LW-1:0] v_done = ending(d_ends, d_down);
+wire emit = en && d_valid;
 
 reg [C*DW-1:0] pixel = 0;
 generate
@@ -314,7 +394,7 @@ generate
 endgenerate
 
 always @(posedge clk) begin
-    if (emit && b_last_g) full <= 1'b1;
+    if (emit && d_last_g) full <= 1'b1;
     else if (m_axis_tready) full <= 1'b0;
     if (rst) full <= 1'b0;
 end

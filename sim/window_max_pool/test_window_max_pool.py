@@ -55,6 +55,8 @@ CASES = {
     # channels compared a group per cycle: 2 of 6, 1 of 4, 2 of 4; rows and columns no window needs
     '3x3s2-lanes2': case(9, 7, 3, 2, c=6, lanes=2), '3x3s1-same-lanes1': case(6, 5, 3, 1, (1, 1, 1, 1), c=4, lanes=1),
     '3x3s2-same-lanes2': case(8, 6, 3, 2, (0, 0, 1, 1), c=4, lanes=2), '2x2s2-valid-odd': case(5, 7, 2, 2, c=3, lanes=1),
+    # 12 groups: the group select's two blocks of 8, the second with 4 spare
+    '3x3s2-groups12': case(7, 5, 3, 2, (0, 0, 1, 1), c=12, dw=4, lanes=1),
 }  # fmt: skip
 
 
