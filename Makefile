@@ -19,7 +19,7 @@ PYTEST_SELECT ?= $(if $(CI),,-m "not slow")
 # their build folders and fixtures
 PYTEST_JOBS ?= -n auto --dist loadfile
 
-.PHONY: help setup csim sim synth timing bitstream board-run train quantize tables bench bench-squeezenet test test-all clean
+.PHONY: help setup csim sim synth timing bitstream board-run train quantize tables sweep bench bench-squeezenet test test-all clean
 
 help:  ## list the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -59,6 +59,9 @@ quantize: $(READY)  ## calibrate and QAT a float Keras model: MODEL=my.keras OUT
 
 tables: $(READY)  ## retrain every design point of the compression and variants tables (~35 min)
 	$(CLI) -m model.tables $(STATUS)
+
+sweep: $(READY)  ## every point of a sweep file through its stages on Dask: SWEEP=sweeps/folding.yaml [SCHEDULER=tcp://host:8786]
+	$(CLI) -m sweep.run "$(or $(SWEEP),sweeps/folding.yaml)" $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(WORKERS),--workers $(WORKERS)) $(STATUS)
 
 bench: $(READY)  ## report: the compression and variants tables, RTL and synthesis figures, plots
 	$(CLI) -m bench.report $(if $(IMAGES),--images $(IMAGES)) $(STATUS)

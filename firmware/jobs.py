@@ -1,5 +1,5 @@
 """Tool jobs and their cache: what one run of a tool on one module reads, the content key that
-names its folder, and the pool that runs the jobs not yet in the cache.
+names its folder, and the tasks (cli.cluster) that run the jobs not yet in the cache.
 
 A job's key is a digest of everything it reads (sources, parameters, ROM contents, options,
 tool versions), so an unchanged run is never repeated and identical modules (the same module,
@@ -7,15 +7,13 @@ parameters and ROMs in several layers, or in two designs) are run once. `make ti
 nextpnr per layer module, firmware.pnr) and `make synth` for a Xilinx board (Yosys per instance)
 run their jobs here.
 """
-import concurrent.futures
 import hashlib
 import json
 import re
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from cli import tools
+from cli import cluster
 from firmware.library import RTL, rtl_sources
 from model.store import atomic_dir
 
@@ -87,14 +85,46 @@ def longest_first(job):
     return (job.kind != 'network', -sum(v for v in job.params.values() if isinstance(v, int)))
 
 
-def run_jobs(jobs, run_one, cache, workers=1, desc='jobs', status=None):
-    """{key: result} of each job: from the cache (cache/<key>/result.json), or run_one(job, work)
-    in a fresh folder `work` that enters the cache whole, or not at all, when it returns its result
-    (a dict whose `ok` says whether the tool succeeded). `workers` at once, longest first;
-    `status(work)`: what a running job is doing, for the progress line. An interrupt or a failure
-    stops every tool still running before it propagates."""
-    from tqdm import tqdm
+def pack(job):
+    """What a task takes to a worker: the job with its paths relative to the folder it runs in,
+    and the files it reads there ({relative path: bytes}: its sources, ROMs and option files)."""
+    files, named = {}, {}
 
+    def carry(path, folder):
+        rel = f'{folder}/{Path(path).name}'
+        files[rel] = Path(path).read_bytes()
+        named[str(path)] = rel
+        return rel
+
+    sources = [carry(s, 'src') for s in job.sources]
+    params = {k: carry(v, 'rom') if k.endswith('_FILE') else v for k, v in job.params.items()}
+    if job.design is not None:
+        for rom in sorted((Path(job.design) / 'rom').glob('*.mem')):
+            carry(rom, 'rom')
+    nextpnr = [carry(o, 'in') if Path(str(o)).is_absolute() and Path(str(o)).is_file() else o for o in job.nextpnr]
+    script = job.yosys
+    for path, rel in sorted(named.items(), key=lambda item: -len(item[0])):
+        script = script.replace(path, rel) if script else script
+    return replace(job, sources=sources, params=params, yosys=script, nextpnr=nextpnr, design=None), files
+
+
+def _run_packed(scratch, run_one, job, files):
+    """On a worker: the job's files into its scratch folder, run_one there; (result, the files it
+    wrote, the scratch folder's path)."""
+    for rel, data in files.items():
+        (scratch / rel).parent.mkdir(parents=True, exist_ok=True)
+        (scratch / rel).write_bytes(data)
+    result = run_one(job, scratch)
+    made = {str(p.relative_to(scratch)): p.read_bytes() for p in sorted(scratch.rglob('*')) if p.is_file() and str(p.relative_to(scratch)) not in files}
+    return result, made, str(scratch)
+
+
+def run_jobs(jobs, run_one, cache, desc='jobs'):
+    """{key: result} of each job: from the cache (cache/<key>/result.json), or run_one(job, work)
+    as a task (cli.cluster: on the session's workers, in a scratch folder of its own, the job's
+    files carried to it by pack), whose files and result enter cache/<key> whole, or not at all.
+    `run_one` returns a dict whose `ok` says whether the tool succeeded; a task that raised is
+    ok False with its error. The longest jobs go first, so that none starts last."""
     cache = Path(cache)
     results, todo = {}, []
     for job in jobs:
@@ -104,49 +134,19 @@ def run_jobs(jobs, run_one, cache, workers=1, desc='jobs', status=None):
             results[job.key] = dict(result, cached=True)
         elif job not in todo:  # a failed run is kept for its logs, and run again next time
             todo.append(job)
-    if not todo:
-        return results
     todo.sort(key=longest_first)
-    running, lock, stopping = {}, threading.Lock(), threading.Event()
-
-    def one(job):
-        if stopping.is_set():
-            raise KeyboardInterrupt
+    tasks = [cluster.Task(job.key, _run_packed, (run_one, *pack(job)), label=job.layers[0] if job.layers else job.top) for job in todo]
+    outcomes = cluster.run(tasks, desc)
+    for job in todo:
+        outcome = outcomes[job.key]
+        result, made, scratch = (dict(ok=False, error=outcome.error), {}, None) if isinstance(outcome, cluster.Failed) else outcome
         with atomic_dir(cache / job.key) as work:
-            with lock:
-                running[job.key] = (job.layers[0] if job.layers else job.top, work)
-            result = dict(run_one(job, work), layers=job.layers, top=job.top)
+            for rel, data in made.items():
+                (work / rel).parent.mkdir(parents=True, exist_ok=True)
+                (work / rel).write_bytes(data)
+            if scratch:  # the logs a result names are in the cache now, not on the worker
+                result = json.loads(json.dumps(result).replace(scratch, str(cache / job.key)))
+            result = dict(result, layers=job.layers, top=job.top)
             (work / 'result.json').write_text(json.dumps(result, indent=1) + '\n')
-        with lock:
-            running.pop(job.key, None)
-        return job.key, result
-
-    bar = tqdm(total=len(todo), desc=desc, unit='run', bar_format='{desc}: {n}/{total} runs, {elapsed} {postfix}')
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers)
-    futures = []
-    try:
-        futures = [pool.submit(one, job) for job in todo]
-        while True:
-            done, pending = concurrent.futures.wait(futures, timeout=2)
-            with lock:
-                bar.set_postfix_str('; '.join(f'{name}: {status(work)}' if status else name for name, work in running.values()), refresh=False)
-            bar.n = len(done)
-            bar.refresh()
-            if not pending:
-                break
-        for future in futures:
-            key, result = future.result()
-            results[key] = result
-    except BaseException:
-        stopping.set()  # no job starts any more; the running ones' tools are killed until they end
-        for future in futures:
-            future.cancel()
-        while not all(future.done() for future in futures):
-            tools.stop_all()
-            concurrent.futures.wait(futures, timeout=0.2)
-        pool.shutdown()
-        raise
-    finally:
-        bar.close()
-    pool.shutdown()
+        results[job.key] = result
     return results

@@ -13,11 +13,6 @@ from firmware import nextpnr, yosys
 from firmware.jobs import run_jobs as run
 from firmware.library import stage_roms
 
-# what nextpnr's log says -> the phase shown on the progress line (the last match wins)
-NEXTPNR_PHASES = (('Packing', 'packing'), ('Running placer', 'placing'), ('HeAP', 'placing'),
-                  ('Routing', 'routing'), ('Router1', 'routing'), ('Critical path', 'timing report'))  # fmt: skip
-
-
 def part_key(entry):
     """What of a board-table entry a run depends on, for its key: all but the folding (a path,
     other in every clone; the design's own digest holds what it folds to)."""
@@ -26,16 +21,6 @@ def part_key(entry):
 
 def tool_versions():
     return {'yosys': yosys.version(), 'nextpnr': nextpnr.version()}
-
-
-def phase(log):
-    """The last thing nextpnr (or Yosys) said it was doing, for the progress line."""
-    try:
-        text = log.read_text(errors='replace')
-    except FileNotFoundError:
-        return 'synthesis'
-    found = [(text.rfind(key), name) for key, name in NEXTPNR_PHASES if key in text]
-    return max(found)[1] if found else 'starting'
 
 
 def place_and_route(job, target, work):
@@ -87,7 +72,7 @@ def summarize(report):
     )  # fmt: skip
 
 
-def run_jobs(jobs, target, cache, workers=1):
-    """{key: result} of each job (firmware.jobs: from the cache or placed and routed, `workers` at
-    once, the network first)."""
-    return run(jobs, lambda job, work: place_and_route(job, target, work), cache, workers, 'place and route', lambda work: phase(work / 'nextpnr.log'))
+def run_jobs(jobs, target, cache):
+    """{key: result} of each job (firmware.jobs: from the cache or placed and routed as tasks on
+    the scheduler's workers, the network first)."""
+    return run(jobs, lambda job, work: place_and_route(job, target, work), cache, 'place and route')

@@ -21,14 +21,13 @@ Exit status: 0 every clock met, 1 a clock missed or a design does not fit, 2 bad
 3 a tool is missing, 4 a tool failed.
 """
 import json
-import os
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cli
-from cli import steps
+from cli import cluster, steps
 from firmware import evidence, jobs, memory, pnr
 from firmware.boards import load_board, timing_part
 from firmware.backend.folding import load_folding
@@ -54,7 +53,6 @@ class Context:
     module_mhz: float
     modules_only: bool = False
     layers: list = field(default_factory=list)  # only these layers' modules (no network, no evidence)
-    jobs: int = 1
     tools: dict = field(default_factory=dict)
     sources: str = ''
     designs: dict = field(default_factory=dict)  # board, ecp5 -> Design
@@ -137,7 +135,7 @@ def step_place_and_route(ctx):
         network = network_job(ctx)
         ctx.network_key = network.key
         todo.append(network)
-    ctx.results.update(pnr.run_jobs(todo, ctx.part, ctx.out / 'cache', ctx.jobs))
+    ctx.results.update(pnr.run_jobs(todo, ctx.part, ctx.out / 'cache'))
 
 
 def verdict(result, clock_mhz):
@@ -240,7 +238,7 @@ def main(argv=None):
     parser.add_argument('--module-clock-mhz', type=cli.positive, default=targets['module_mhz'], help='per-module target')
     parser.add_argument('--modules-only', action='store_true', help='skip the whole network (about half an hour)')
     parser.add_argument('--layer', action='append', default=[], help='only this layer\'s module (repeatable; no network, no evidence)')
-    parser.add_argument('--jobs', type=cli.count, default=os.cpu_count() or 1, help='place-and-route runs at once')
+    cluster.add_arguments(parser)
     parser.add_argument('--out', default=str(cli.ROOT / 'build' / 'timing'), help='work folder (and cache)')
     steps.add_arguments(parser, STEPS)
     args = parser.parse_args(argv)
@@ -255,10 +253,11 @@ def main(argv=None):
     steps.select(STEPS, stop=args.stop_after)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    ctx = Context(config, part, out, args.clock_mhz, args.module_clock_mhz, args.modules_only, args.layer, args.jobs,
+    ctx = Context(config, part, out, args.clock_mhz, args.module_clock_mhz, args.modules_only, args.layer,
                   tools=pnr.tool_versions(), sources=evidence.sources_digest())  # fmt: skip
     started = time.time()
-    steps.run_steps(STEPS, ctx, stop=args.stop_after, times=out / 'time_per_step.json')
+    with cluster.session(args.scheduler, args.workers):
+        steps.run_steps(STEPS, ctx, stop=args.stop_after, times=out / 'time_per_step.json')
     if args.stop_after and args.stop_after != STEPS[-1][0]:
         print(f'stopped after step {args.stop_after}: {out}')
         return 0

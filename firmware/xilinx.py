@@ -13,14 +13,13 @@ Exit status (firmware.synth): 0 fits, 1 does not fit, 2 bad input, 3 a vendor to
 4 a tool failed.
 """
 import json
-import os
 import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cli
-from cli import steps, tools
+from cli import cluster, steps, tools
 from firmware import evidence, jobs, memory, vivado, yosys
 from firmware.boards import RESOURCES, fit, format_table, verdict_line
 from firmware.backend.folding import folding_lines
@@ -42,7 +41,6 @@ class Context:
     scripts: dict = field(default_factory=dict)  # what -> path of the vendor scripts written
     missing_tool: bool = False
     yosys_cost: str = ''
-    workers: int = field(default_factory=lambda: os.cpu_count() or 1)  # Yosys runs at once
 
     @property
     def model_name(self):
@@ -88,7 +86,7 @@ def step_yosys(ctx):
     found, keys = jobs.instance_jobs(instances, ctx.out / 'rtl', None, synth, yosys.version())
     started = time.time()
     results = jobs.run_jobs(list(found.values()), lambda job, work: yosys.synthesize_module(work, job.sources, job.top, synth, job.params),
-                            ctx.out / 'cache', ctx.workers, 'yosys', yosys.current_pass)  # fmt: skip
+                            ctx.out / 'cache', 'yosys')  # fmt: skip
     failed = [r for r in results.values() if not r['ok']]
     if failed:
         raise cli.ToolFailed(f'{", ".join(failed[0]["layers"])}: {failed[0]["error"]}')
@@ -96,7 +94,7 @@ def step_yosys(ctx):
     per_layer['total'] = {r: sum(used[r] for used in per_layer.values()) for r in RESOURCES}
     ran = [r for r in results.values() if not r.get('cached')]
     ctx.yosys_cost = (f'Yosys: {len(found)} distinct modules for {len(instances)} instances ({len(found) - len(ran)} from the cache), '
-                      f'{ctx.workers} at once: {time.time() - started:,.0f} s wall, {sum(r["cpu_s"] or 0 for r in ran):,.0f} s CPU'
+                      f'on {cluster.describe()}: {time.time() - started:,.0f} s wall, {sum(r["cpu_s"] or 0 for r in ran):,.0f} s CPU'
                       + (f', largest run {max(r["peak_mb"] or 0 for r in ran):,.0f} MB' if ran else ''))  # fmt: skip
     with atomic_dir(ctx.out / 'yosys') as out:
         (out / 'per_layer.json').write_text(json.dumps(dict(per_layer=per_layer, cost=ctx.yosys_cost), indent=1) + '\n')

@@ -16,12 +16,14 @@ from pathlib import Path
 import numpy as np
 
 import cli
+from cli import cluster
 from sim import runner
 
 
 
 def peak_child_mb():
-    """The largest resident size of any finished child process (the simulator's C++ build, g++)."""
+    """The largest resident size of any finished child process of this one (the simulator's C++
+    build, g++)."""
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
@@ -57,33 +59,69 @@ def simulate(qmodel, config, x, out, sim, log=step, cycle_limit=None):
     return dict(run_rtl(manifest, out / 'rtl', x, out, sim, log, cycle_limit), csim=csim, manifest=manifest)
 
 
+SHARD_IMAGES = 250  # images per task of a long run: each worker builds the simulator once, then runs shards
+
+
 def run_rtl(manifest, rtl_dir, x, out, sim, log=step, cycle_limit=None):
-    """The generated design in rtl_dir simulated on x (float images), its work in out: dict(rtl:
-    logits as floats, arrivals, layers, cycles, seconds) as simulate says."""
+    """The generated design in rtl_dir simulated on x (float images), in shards of SHARD_IMAGES
+    images, each a task (cli.cluster) that carries the design's files; the simulators' logs come
+    back to out/<sim>. dict(rtl: logits as floats, in order; arrivals, layers: the first shard's
+    timed images; cycles, seconds: summed over the shards; build_seconds; shards; wall_seconds)."""
     from firmware.fixed import pack, unpack
+    from firmware.jobs import digest
+    from firmware.library import rtl_sources
 
     stream_in, stream_out = manifest['input'], manifest['output']
     pixels = (x * 2.0 ** stream_in['frac']).astype(np.int64).reshape(len(x), -1, stream_in['shape'][-1])
-    (out / 'images.json').write_text(json.dumps([[pack(px, stream_in['lane_bits']) for px in image] for image in pixels]))
-
+    beats = [[pack(px, stream_in['lane_bits']) for px in image] for image in pixels]
+    design = {str(p.relative_to(rtl_dir)): p.read_bytes() for p in sorted(Path(rtl_dir).rglob('*')) if p.is_file()}
+    build_key = digest(sim, *sorted(design.items()), *[p.read_bytes() for p in rtl_sources()])
+    shards = [beats[i : i + SHARD_IMAGES] for i in range(0, len(beats), SHARD_IMAGES)]
     # a dataflow that deadlocks would otherwise run forever: ten times the modeled time is a failure
-    cycle_limit = cycle_limit or 10 * manifest['estimated_interval_cycles'] * (len(x) + 2)
-    log(f'{sim}: building and simulating {manifest["top"]} on {len(x)} images')
-    result_file = out / 'result.json'
-    result_file.unlink(missing_ok=True)
+    limits = [cycle_limit or 10 * manifest['estimated_interval_cycles'] * (len(shard) + 2) for shard in shards]
+    tasks = [cluster.Task(digest(build_key, i, shard), simulate_shard, (design, manifest, shard, sim, limit, build_key),
+                          label=f'images {i * SHARD_IMAGES}-{i * SHARD_IMAGES + len(shard) - 1}')
+             for i, (shard, limit) in enumerate(zip(shards, limits))]  # fmt: skip
+    log(f'{sim}: building and simulating {manifest["top"]} on {len(x)} images' + (f' in {len(shards)} shards' if len(shards) > 1 else ''))
+    started = time.time()
+    done = [cluster.run(tasks, f'{sim}: shards')[task.key] for task in tasks]
+    wall = time.time() - started
+    logs = Path(out) / sim
+    logs.mkdir(parents=True, exist_ok=True)
+    for i, result in enumerate(done):
+        for name, text in ({} if isinstance(result, cluster.Failed) else result.pop('logs')).items():
+            (logs / (name if len(done) == 1 else f'shard{i:03d}-{name}')).write_bytes(text)
+    failed = [r for r in done if isinstance(r, cluster.Failed)]
+    if failed:
+        raise (AssertionError if failed[0].kind == 'AssertionError' else cli.ToolFailed)(failed[0].error)
+    classes = stream_out['shape'][-1]
+    raw = [unpack(int(v, 16), classes, stream_out['lane_bits'], stream_out['signed']) for r in done for v in r['logits']]
+    return dict(rtl=np.array(raw) / 2.0 ** stream_out['frac'], arrivals=done[0]['arrivals'], layers=done[0]['layers'],
+                cycles=sum(r['cycles'] for r in done), seconds=sum(r['seconds'] for r in done),
+                build_seconds=max(r['build_seconds'] for r in done), peak_mb=max(r['peak_mb'] for r in done), shards=len(done), wall_seconds=wall)  # fmt: skip
+
+
+def simulate_shard(scratch, design, manifest, beats, sim, cycle_limit, build_key):
+    """A task: the design's files into `scratch`, its simulator built (once per worker: a folder
+    the worker keeps, named by what it is built from) and run on `beats` (per image, its packed
+    input beats); the bench's result with the simulator's logs."""
+    rtl = scratch / 'rtl'
+    for rel, data in design.items():
+        (rtl / rel).parent.mkdir(parents=True, exist_ok=True)
+        (rtl / rel).write_bytes(data)
+    (scratch / 'images.json').write_text(json.dumps(beats))
+    build = cluster.kept(f'sim-{build_key}') or scratch / sim
+    result_file = scratch / 'result.json'
     started = time.time()
     runner.run(
-        manifest['top'], 'test_network', cli.ROOT / 'sim' / 'network', build_dir=out / sim, sim=sim,
-        sources=[Path(rtl_dir) / f'{manifest["top"]}.v'], design=rtl_dir,
-        env={'NETWORK_IMAGES': str(out / 'images.json'), 'NETWORK_RESULT': str(result_file), 'NETWORK_CYCLE_LIMIT': str(cycle_limit or 0),
+        manifest['top'], 'test_network', cli.ROOT / 'sim' / 'network', build_dir=build, sim=sim,
+        sources=[rtl / f'{manifest["top"]}.v'], design=rtl, reuse=True,
+        env={'NETWORK_IMAGES': str(scratch / 'images.json'), 'NETWORK_RESULT': str(result_file), 'NETWORK_CYCLE_LIMIT': str(cycle_limit or 0),
              'NETWORK_PROBES': json.dumps([[layer['name'], layer['output'], layer['output_beats']] for layer in manifest['layers']])},
     )  # fmt: skip
     result = json.loads(result_file.read_text())
-    classes = stream_out['shape'][-1]
-    raw = [unpack(int(v, 16), classes, stream_out['lane_bits'], stream_out['signed']) for v in result['logits']]
-    rtl = np.array(raw) / 2.0 ** stream_out['frac']
-    return dict(rtl=rtl, arrivals=result['arrivals'], layers=result['layers'], cycles=result['cycles'], seconds=result['seconds'],
-                build_seconds=time.time() - started - result['seconds'])  # fmt: skip
+    logs = {name: (build / name).read_bytes() for name in ('build.log', 'sim.log') if (build / name).is_file()}
+    return dict(result, build_seconds=time.time() - started - result['seconds'], peak_mb=peak_child_mb(), logs=logs)
 
 
 def layer_rows(manifest, probes, interval):
@@ -129,6 +167,7 @@ def main(argv=None):
     parser.add_argument('--data', default=None, help='evaluation images instead of the config\'s: a folder of class subfolders')
     parser.add_argument('--sim', default=None, help='verilator (default) or icarus; also from SIM')
     parser.add_argument('--out', default=str(cli.ROOT / 'build' / 'sim' / 'network'), help='work folder')
+    cluster.add_arguments(parser)
     args = parser.parse_args(argv)
     started = time.time()
 
@@ -150,8 +189,9 @@ def main(argv=None):
     data.check_classes(qmodel, classes, what)
     x = data.to_input(images).astype(np.float64)
     floating = float_model.predict(x.astype(np.float32), verbose=0, batch_size=500)
-    with atomic_dir(args.out) as work:  # a failed or interrupted run leaves the last one's folder
+    with atomic_dir(args.out) as work, cluster.session(args.scheduler, args.workers):  # a failed or interrupted run leaves the last one's folder
         r = simulate(qmodel, config, x, work, sim)
+        where = cluster.describe()
 
     differ = int(np.sum(np.any(r['rtl'] != r['csim'], axis=1)))
     interval, latency = timing(r['arrivals'])
@@ -174,8 +214,9 @@ def main(argv=None):
         print(f'  measured: {interval:,} cycles per image, modeled {manifest["estimated_interval_cycles"]:,}; '
               f'{mults} multipliers ({manifest["lut_multipliers"]} in LUTs) busy {busy:.1%} of the cycles')  # fmt: skip
     print(f'  FIFOs (beats): {manifest["fifos"]}')
-    print(f'  simulator: {r["cycles"]:,} cycles in {r["seconds"]:.1f} s ({r["cycles"] / r["seconds"]:,.0f} cycles/s); '
-          f'build and start {r["build_seconds"]:.0f} s; peak memory of a tool process {peak_child_mb():,.0f} MB')  # fmt: skip
+    print(f'  simulator: {r["cycles"]:,} cycles in {r["seconds"]:.1f} s ({r["cycles"] / r["seconds"]:,.0f} cycles/s per worker); '
+          f'build and start {r["build_seconds"]:.0f} s; peak memory of a tool process {r["peak_mb"]:,.0f} MB')
+    print(f'  {r["shards"]} shard{"s" * (r["shards"] != 1)} of at most {SHARD_IMAGES} images on {where}: {r["wall_seconds"]:.1f} s wall')  # fmt: skip
     print(f'  wall time: {time.time() - started:.1f} s   work folder: {args.out}')
     print('PASS: RTL == csim bit for bit' if differ == 0 else 'FAIL: the RTL differs from the C simulation')
     return 0 if differ == 0 else 1

@@ -30,10 +30,12 @@ def simulator(name=None):
     return name
 
 
-def run(toplevel, test_module, test_dir, parameters=None, build_dir=None, sim=None, sources=(), env=None, testcase=None, family=None, design=None):
+def run(toplevel, test_module, test_dir, parameters=None, build_dir=None, sim=None, sources=(), env=None, testcase=None, family=None, design=None, reuse=False):
     """Build `toplevel` from firmware/rtl (plus `sources`) and run the cocotb module `test_module`
     (a file in `test_dir`); raises AssertionError when a cocotb test fails. `design`: a generated
-    design's folder, whose ROM files the simulation reads from its working folder."""
+    design's folder, whose ROM files the simulation reads from its working folder. `reuse`: a
+    simulator that an earlier call built in `build_dir` is run again unbuilt (the caller names
+    the folder by what it was built from)."""
     from cocotb_tools.runner import get_results, get_runner
 
     sim = simulator(sim)
@@ -42,17 +44,20 @@ def run(toplevel, test_module, test_dir, parameters=None, build_dir=None, sim=No
     parameters = {k: verilog_value(v) for k, v in parameters.items()}
     build_dir = Path(build_dir or cli.ROOT / 'build' / 'sim' / toplevel / f'{sim}-{tag}')
     runner = get_runner(sim)
+    built = build_dir / 'built'
     try:
-        runner.build(
-            sources=rtl_sources(*sources, family=family),
-            hdl_toplevel=toplevel,
-            parameters=parameters,
-            build_dir=build_dir,
-            build_args=VERILATOR_ARGS if sim == 'verilator' else [],
-            timescale=('1ns', '1ps'),
-            always=True,
-            log_file=build_dir / 'build.log',
-        )
+        if not (reuse and built.exists()):
+            runner.build(
+                sources=rtl_sources(*sources, family=family),
+                hdl_toplevel=toplevel,
+                parameters=parameters,
+                build_dir=build_dir,
+                build_args=VERILATOR_ARGS if sim == 'verilator' else [],
+                timescale=('1ns', '1ps'),
+                always=True,
+                log_file=build_dir / 'build.log',
+            )
+            built.write_text('')
     except RuntimeError as err:  # the log may be in a folder that the failure removes: show its end
         log = build_dir / 'build.log'
         tail = log.read_text(errors='replace').splitlines()[-25:] if log.exists() else []

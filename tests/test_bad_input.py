@@ -45,7 +45,7 @@ COMMAND_LINE = [
     (synth, ['--board', 'nosuchboard'], "unknown board 'nosuchboard'"),
     (timing, ['--clock-mhz', '-5'], "argument --clock-mhz: must be a number > 0, got '-5'"),
     (timing, ['--clock-mhz', 'fast'], "argument --clock-mhz: must be a number > 0, got 'fast'"),
-    (timing, ['--jobs', '0'], "argument --jobs: must be a whole number >= 1, got '0'"),
+    (timing, ['--workers', '0'], "argument --workers: must be a whole number >= 1, got '0'"),
     (train, ['--epochs', '-1'], "argument --epochs: must be a whole number >= 0, got '-1'"),
     (train, ['--bits', '1'], "argument --bits: must be a whole number >= 2 and <= 16, got '1'"),
     (train, ['--bits', '17'], "argument --bits: must be a whole number >= 2 and <= 16, got '17'"),

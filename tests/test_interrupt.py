@@ -154,7 +154,7 @@ from firmware import jobs
 
 def main(argv):
     todo = [jobs.Job(f'job{i}', 'module', 'sleep', []) for i in range(6)]
-    jobs.run_jobs(todo, lambda job, work: dict(ok=tools.run(['sleep', '30'], work, 'sleep.out') == 0), sys.argv[1], workers=2)
+    jobs.run_jobs(todo, lambda job, work: dict(ok=tools.run(['sleep', '30'], work, 'sleep.out') == 0), sys.argv[1])
     return 0
 
 sys.exit(cli.run(main))
@@ -162,8 +162,8 @@ sys.exit(cli.run(main))
 
 
 def test_jobs_stop_at_an_interrupt_and_start_no_other(tmp_path):
-    """Ctrl-C while the pool's workers run their tools: they are killed, and the jobs still queued
-    start none (each worker would otherwise take the next one as its tool dies)."""
+    """Ctrl-C while the LocalCluster's workers run their tools: they are killed, and the jobs still
+    queued start none (each worker would otherwise take the next one as its tool dies)."""
     out = tmp_path / 'cache'
     process = subprocess.Popen([sys.executable, '-c', JOBS, str(out)], cwd=cli.ROOT, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 60

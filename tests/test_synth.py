@@ -149,7 +149,7 @@ def test_yosys_runs_each_distinct_instance_once_and_a_rerun_none(tmp_path):
     }
     (tmp_path / 'rtl').mkdir()
     said = []
-    ctx = xilinx.Context(boards.load_board('pynq-z2'), {'model': Path('m.keras')}, tmp_path, say=said.append, manifest=manifest, workers=2)
+    ctx = xilinx.Context(boards.load_board('pynq-z2'), {'model': Path('m.keras')}, tmp_path, say=said.append, manifest=manifest)
     xilinx.step_yosys(ctx)
     per_layer = json.loads((tmp_path / 'yosys' / 'per_layer.json').read_text())['per_layer']
     assert list(per_layer) == ['batch', 'fifo0', 'fifo1', 'total']
