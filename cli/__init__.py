@@ -47,6 +47,7 @@ class Help(argparse.RawDescriptionHelpFormatter):
 MAKE_VARIABLES = {
     '--board': 'BOARD', '--clock-mhz': 'CLOCK_MHZ', '--config': 'CONFIG', '--data': 'DATA', '--design': 'DESIGN',
     '--epochs': 'EPOCHS', '--images': 'IMAGES', '--model': 'MODEL', '--out': 'OUT', '--port': 'PORT', '--sim': 'SIM',
+    '--scheduler': 'SCHEDULER', '--workers': 'WORKERS',
 }  # fmt: skip
 
 
