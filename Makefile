@@ -27,7 +27,7 @@ help:  ## list the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo "  variables: IMAGES=N (first N test images), CONFIG=path (design point), SIM=verilator|icarus, BOARD=pynq-z2|zcu102|ulx3s|... (default: the CONFIG's board)"
 	@echo "             CLOCK_MHZ=N (make timing: the whole network's target), MODULES_ONLY=1 (make timing: layer modules only)"
-	@echo "             SWEEP=file.yaml (make sweep), SCHEDULER=tcp://host:8786 or WORKERS=N (make sweep, sim, timing: docs/cluster.md)"
+	@echo "             SWEEP=file.yaml (make sweep), SCHEDULER=tcp://host:8786 or WORKERS=N (make sweep, sim, synth, timing: docs/cluster.md)"
 	@echo "             DATA=folder of class subfolders, DESIGN=design.yaml, OUT=model folder, EPOCHS=N (make train); MODEL=float .keras (make quantize)"
 
 setup: $(READY)  ## create .venv with the pinned packages and install the dataset
@@ -43,7 +43,7 @@ sim: $(READY)  ## generate the RTL from the same graph and simulate it (cocotb) 
 	$(CLI) -m sim.run_network --config "$(CONFIG)" --images $(or $(IMAGES),100) $(if $(DATA),--data "$(DATA)") $(if $(SIM),--sim $(SIM)) $(if $(OUT),--out "$(OUT)") $(CLUSTER) $(STATUS)
 
 synth: $(READY)  ## open synthesis (Yosys) for BOARD, utilization and fit, vendor projects [OUT=build/synth/mine]
-	$(CLI) -m firmware.synth $(if $(BOARD),--board $(BOARD)) --config "$(CONFIG)" $(if $(OUT),--out "$(OUT)") $(STATUS)
+	$(CLI) -m firmware.synth $(if $(BOARD),--board $(BOARD)) --config "$(CONFIG)" $(if $(OUT),--out "$(OUT)") $(CLUSTER) $(STATUS)
 
 timing: $(READY)  ## open place and route (nextpnr-ecp5, LFE5U-85F-6): post-route Fmax per module and network
 	$(CLI) -m firmware.timing --config "$(CONFIG)" $(if $(CLOCK_MHZ),--clock-mhz $(CLOCK_MHZ)) $(if $(MODULES_ONLY),--modules-only) $(CLUSTER) $(STATUS)

@@ -174,11 +174,22 @@ def check_interrupted():
 def _terminate(signum, frame):
     _stop['requested'] = True
     # the tools first (g++ under hls4ml's build script, Yosys, nextpnr, a simulator, worker
-    # processes), so that nothing writes into a folder while it is being removed
+    # processes), so that nothing writes into a folder while it is being removed. Not
+    # multiprocessing's resource tracker: the worker pool's shutdown still reports to it, and one
+    # started anew in its place prints a KeyError traceback for every name it never saw
     for pid in descendants():
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signal.SIGKILL)
+        if not _is_resource_tracker(pid):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
     raise KeyboardInterrupt
+
+
+def _is_resource_tracker(pid):
+    try:
+        with open(f'/proc/{pid}/cmdline', 'rb') as f:
+            return b'multiprocessing.resource_tracker' in f.read()
+    except OSError:
+        return False
 
 
 def run(main, argv=None):

@@ -123,7 +123,8 @@ def run(tasks, desc='tasks'):
     tasks = list({t.key: t for t in tasks}.values())
     if not tasks:
         return {}
-    if _client or scheduler_address() or (len(tasks) > 1 and not in_worker()):
+    # a task of a sweep is on a single-threaded worker already: tasks it sent would wait for it
+    if not in_worker() and (_client or scheduler_address() or len(tasks) > 1):
         with session() as client:
             return _distributed(client, tasks, desc)
     done = {}

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import cli
-from cli import steps
+from cli import cluster, steps
 from firmware import ecp5, xilinx
 from firmware.boards import load_board
 from firmware.backend.folding import load_folding
@@ -30,6 +30,7 @@ def main(argv=None):
     parser.add_argument('--out', default=None, help='output folder (default build/synth/<board>)')
     parser.add_argument('--bitstream', action='store_true', help='also run Vivado (it must be on PATH)')
     parser.add_argument('--stop-after', default=None, metavar='STEP', help='stop after this step of the board\'s flow')
+    cluster.add_arguments(parser)
     args = parser.parse_args(argv)
 
     from hls.convert import load_config
@@ -49,7 +50,8 @@ def main(argv=None):
     out_dir = Path(args.out or cli.ROOT / 'build' / 'synth' / board['name'])
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.time()
-    status = flow.run(board, config, out_dir, args.bitstream, args.stop_after)
+    with cluster.session(args.scheduler, args.workers):  # the per-instance Yosys runs' workers
+        status = flow.run(board, config, out_dir, args.bitstream, args.stop_after)
     print(f'reports: {out_dir / "utilization.txt"}   wall time: {time.time() - started:.0f} s')
     return status
 

@@ -72,6 +72,7 @@ def run(toplevel, test_module, test_dir, parameters=None, build_dir=None, sim=No
     try:
         runner.test(
             hdl_toplevel=toplevel,
+            hdl_toplevel_lang='verilog',  # a reused build's runner has no sources to tell it from
             test_module=test_module,
             test_dir=build_dir,
             build_dir=build_dir,

@@ -125,6 +125,7 @@ def synth(scratch, point, options):
     board = load_board(config['board'])
     if board['family'] not in ('xc7', 'xcup'):
         raise ValueError(f'the synth stage is Yosys for Xilinx boards; {board["name"]} is {board["family"]} (use the pnr stage)')
+    (scratch / 'synth').mkdir()
     ctx = xilinx.Context(board, config, scratch / 'synth')
     steps.run_steps(xilinx.STEPS, ctx, stop='report')
     used = scratch / 'synth' / 'utilization.json'

@@ -240,14 +240,17 @@ def test_the_passes_are_listed_and_a_run_stops_after_one(default_graph, capsys):
     assert 'insert_fifos  Give each fork' in capsys.readouterr().out
 
 
-def test_a_generated_design_moves_as_a_whole(tmp_path):
+def test_a_generated_design_moves_as_a_whole(tmp_path, monkeypatch):
     """No absolute path in the generated files: moved elsewhere, the design simulates on both
-    simulators and Yosys elaborates it with its ROMs, from the new place."""
+    simulators (a shard per image on one worker: the second shard runs the first one's build) and
+    Yosys elaborates it with its ROMs, from the new place."""
     import shutil
 
+    from cli import cluster
     from firmware import yosys
     from firmware.library import rtl_sources, stage_roms
     from model.store import load_model
+    from sim import run_network
     from sim.run_network import run_rtl
 
     config = load_config()
@@ -258,10 +261,13 @@ def test_a_generated_design_moves_as_a_whole(tmp_path):
     shutil.rmtree(tmp_path / 'first')
     for text in [p.read_text() for p in moved.rglob('*') if p.is_file()]:
         assert str(tmp_path) not in text
+    monkeypatch.setattr(run_network, 'SHARD_IMAGES', 1)
     for sim in runner.SIMULATORS:
         (tmp_path / sim).mkdir()
-        result = run_rtl(first['manifest'], moved, x, tmp_path / sim, sim, log=lambda m: None)
+        with cluster.session(workers=1):
+            result = run_rtl(first['manifest'], moved, x, tmp_path / sim, sim, log=lambda m: None)
         np.testing.assert_array_equal(result['rtl'], first['csim'])
+        assert result['shards'] == 2 and (tmp_path / sim / sim / 'shard001-sim.log').is_file()
     top = first['manifest']['top']
     for staged in (True, False):
         work = tmp_path / f'yosys-{staged}'

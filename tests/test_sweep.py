@@ -70,7 +70,7 @@ def test_a_sweep_of_four_points_gives_a_row_each_and_a_rerun_runs_nothing(tmp_pa
     capsys.readouterr()
     assert cli.run(sweep_run.main, [str(path), '--out', str(out), '--workers', '2']) == cli.PASS
     said = capsys.readouterr().out
-    assert '4 tasks, 4 kept from an earlier run' in said and 'LocalCluster' not in said  # no cluster, no task
+    assert '8 tasks, 8 kept from an earlier run' in said and 'LocalCluster' not in said  # no cluster, no task
     assert rows(out) == found
 
 

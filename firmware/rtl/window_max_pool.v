@@ -109,12 +109,7 @@ function [LW-1:0] ending(input [R-1:0] ends, input [R*LW-1:0] maxima);
 endfunction
 
 // what a window's first value is compared with: the least value of each lane
-function [LW-1:0] lowest(input dummy);
-    integer c;
-    for (c = 0; c < LANES; c = c + 1)
-        lowest[c*DW +: DW] = SIGNED ? {1'b1, {DW - 1{1'b0}}} : {DW{1'b0}};
-endfunction
-localparam [LW-1:0] LOWEST = lowest(1'b0);
+localparam [LW-1:0] LOWEST = SIGNED ? {LANES{1'b1, {DW - 1{1'b0}}}} : {LW{1'b0}};
 
 function [LW-1:0] lane_max(input [LW-1:0] a, input [LW-1:0] b);
     integer c;
@@ -257,7 +252,7 @@ reg a_valid = 0, a_last_g = 0;
 reg [LW-1:0] a_v = 0;
 reg [GB-1:0] a_g = 0;
 reg [VB-1:0] a_vaddr = 0;
-reg [R-1:0] a_x_act = 0, a_x_first = 0, a_x_last = 0, a_y_act = 0, a_y_first = 0, a_y_last = 0;
+reg [R-1:0] a_x_act = 0, a_x_last = 0, a_y_act = 0, a_y_first = 0, a_y_last = 0;
 wire [LB-1:0] p_lane_group = p_g[LB-1:0];
 always @(posedge clk) begin
     if (en) begin
@@ -267,7 +262,6 @@ always @(posedge clk) begin
         a_last_g <= p_last_g;
         a_vaddr <= p_vaddr;
         a_x_act <= p_x_act;
-        a_x_first <= p_x_first;
         a_x_last <= p_x_last;
         a_y_act <= p_y_act;
         a_y_first <= p_y_first;
