@@ -13,6 +13,7 @@ every tool (cli.tools) on every worker.
 import contextlib
 import logging
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -65,7 +66,7 @@ def session(scheduler=None, workers=None):
     from distributed import Client, LocalCluster
 
     address = scheduler_address(scheduler)
-    logging.getLogger('distributed').setLevel(logging.ERROR)
+    logging.getLogger('distributed').setLevel(logging.CRITICAL)
     with contextlib.ExitStack() as stack:
         if address:
             try:
@@ -75,13 +76,20 @@ def session(scheduler=None, workers=None):
         else:
             import dask
 
-            # a task may start processes of its own (the C simulation's): not as a daemon
-            stack.enter_context(dask.config.set({'distributed.worker.daemon': False}))
+            # a task may start processes of its own (the C simulation's): not as a daemon; a worker
+            # is handed a queued task only when its thread is free, so none waits behind a long one
+            stack.enter_context(dask.config.set({'distributed.worker.daemon': False, 'distributed.scheduler.worker-saturation': 1.0}))
             scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix='dask-'))
+            # memory_limit 0: a tool's memory (Yosys, g++) is its own process's, never a reason to
+            # kill the worker. The scheduler's HTTP server (health, no dashboard) on a free port:
+            # two clusters at once (a pytest process per core) would both ask for 8787. The
+            # workers' logs only at CRITICAL: a failed task comes back as Failed, a dead worker as
+            # its future's error, and what is left is noise (a heartbeat missed at shutdown)
             cluster = stack.enter_context(
                 LocalCluster(n_workers=workers or workers_default(), threads_per_worker=1, processes=True, dashboard_address=None,
-                             memory_limit=0, local_directory=scratch, silence_logs=logging.ERROR)  # fmt: skip
-            )  # memory_limit 0: a tool's memory (Yosys, g++) is its own process's, never a reason to kill the worker
+                             scheduler_kwargs={'dashboard_address': ':0'}, memory_limit=0, local_directory=scratch,
+                             silence_logs=logging.CRITICAL)  # fmt: skip
+            )
             client = stack.enter_context(Client(cluster))
         client.run(_allow)  # a worker of an existing cluster that an earlier Ctrl-C stopped
         _client.append((client, address or 'a LocalCluster'))
@@ -116,20 +124,23 @@ def in_worker():
         return False
 
 
-def run(tasks, desc='tasks'):
+def run(tasks, desc='tasks', on_done=None):
     """{key: result or Failed} of every task (tasks with the same key run once). On the open
     session's cluster; without one, on a LocalCluster opened for these tasks, or, for a single
-    task or inside a worker (a task of a sweep), here, one after another."""
+    task or inside a worker (a task of a sweep), here, one after another. on_done(key, result)
+    is called here as each task ends, so that what finished is kept even if the run is stopped."""
     tasks = list({t.key: t for t in tasks}.values())
+    on_done = on_done or (lambda key, result: None)
     if not tasks:
         return {}
     # a task of a sweep is on a single-threaded worker already: tasks it sent would wait for it
     if not in_worker() and (_client or scheduler_address() or len(tasks) > 1):
         with session() as client:
-            return _distributed(client, tasks, desc)
+            return _distributed(client, tasks, desc, on_done)
     done = {}
     for task in _in_order(tasks):
         done[task.key] = _attempt(task.run, task.label, *task.args, *[done[k] for k in task.needs])
+        on_done(task.key, done[task.key])
     return done
 
 
@@ -149,36 +160,36 @@ def _in_order(tasks):
     return order
 
 
-def _distributed(client, tasks, desc):
+def _distributed(client, tasks, desc, on_done):
     from tqdm import tqdm
 
+    # one key prefix for the fan-out: Dask makes it one task group, and a group larger than the
+    # cluster is queued on the scheduler and handed to a worker as it frees, where tasks named
+    # apart were each sent to a worker at once and waited behind a long one while others idled
+    group = re.sub(r'\W+', '_', desc)
     futures = {}
     for task in _in_order(tasks):
         needs = [futures[k] for k in task.needs]
-        futures[task.key] = client.submit(_attempt, task.run, task.label, *task.args, *needs, key=f'{task.label or "task"}-{task.key}', pure=False)
+        futures[task.key] = client.submit(_attempt, task.run, task.label, *task.args, *needs, key=f'{group}-{task.key}', pure=False)
     labels = {futures[t.key].key: t.label or t.key for t in tasks}
     bar = tqdm(total=len(tasks), desc=desc, unit='task', bar_format='{desc}: {n}/{total} tasks, {elapsed}{postfix}', mininterval=5)
+    results = {}
     try:
         shown = None
-        while True:
+        while len(results) < len(futures):
             cli.check_interrupted()
-            done = sum(f.done() for f in futures.values())
+            for key, future in futures.items():
+                if key not in results and future.done():
+                    results[key] = _outcome(future, labels[future.key])
+                    on_done(key, results[key])
             running = [labels[k] for keys in client.processing().values() for k in keys if k in labels]
-            now = (done, '; '.join(running[:4]) + (' ...' if len(running) > 4 else ''))
+            now = (len(results), '; '.join(running[:4]) + (' ...' if len(running) > 4 else ''))
             if now != shown:  # a line per change, not per poll, where the output is a log file
                 bar.set_postfix_str(now[1], refresh=False)
-                bar.update(done - bar.n)
+                bar.update(len(results) - bar.n)
                 shown = now
-            if done == len(futures):
-                break
-            time.sleep(0.5)
-        results = {}
-        for key, future in futures.items():
-            if future.status == 'error':  # Dask gave up on it: its workers died (KilledWorker)
-                why = ' '.join(str(future.exception()).split())[:200]
-                results[key] = Failed(f'{labels[future.key]}: its worker died ({why})', labels[future.key])
-            else:
-                results[key] = future.result()
+            if len(results) < len(futures):
+                time.sleep(0.5)
         return results
     except BaseException:
         # Dask cancels the tasks; one already running is a thread that cannot be cancelled, so
@@ -190,6 +201,13 @@ def _distributed(client, tasks, desc):
         raise
     finally:
         bar.close()
+
+
+def _outcome(future, label):
+    if future.status == 'error':  # Dask gave up on it: its workers died (KilledWorker)
+        why = ' '.join(str(future.exception()).split())[:200]
+        return Failed(f'{label}: its worker died ({why})', label)
+    return future.result()
 
 
 def _allow():

@@ -135,18 +135,21 @@ def run_jobs(jobs, run_one, cache, desc='jobs'):
         elif job not in todo:  # a failed run is kept for its logs, and run again next time
             todo.append(job)
     todo.sort(key=longest_first)
-    tasks = [cluster.Task(job.key, _run_packed, (run_one, *pack(job)), label=job.layers[0] if job.layers else job.top) for job in todo]
-    outcomes = cluster.run(tasks, desc)
-    for job in todo:
-        outcome = outcomes[job.key]
+    by_key = {job.key: job for job in todo}
+
+    def keep(key, outcome):  # as each job ends: an interrupted run keeps the jobs that ended
+        job = by_key[key]
         result, made, scratch = (dict(ok=False, error=outcome.error), {}, None) if isinstance(outcome, cluster.Failed) else outcome
-        with atomic_dir(cache / job.key) as work:
+        with atomic_dir(cache / key) as work:
             for rel, data in made.items():
                 (work / rel).parent.mkdir(parents=True, exist_ok=True)
                 (work / rel).write_bytes(data)
             if scratch:  # the logs a result names are in the cache now, not on the worker
-                result = json.loads(json.dumps(result).replace(scratch, str(cache / job.key)))
+                result = json.loads(json.dumps(result).replace(scratch, str(cache / key)))
             result = dict(result, layers=job.layers, top=job.top)
             (work / 'result.json').write_text(json.dumps(result, indent=1) + '\n')
-        results[job.key] = result
+        results[key] = result
+
+    tasks = [cluster.Task(job.key, _run_packed, (run_one, *pack(job)), label=job.layers[0] if job.layers else job.top) for job in todo]
+    cluster.run(tasks, desc, on_done=keep)
     return results

@@ -71,16 +71,18 @@ def run_sweep(sweep, out, scheduler=None, workers=None):
                 todo.append(cluster.Task(need, _kept, (done[need],), label='kept'))
     print(f'{sweep.name}: {len(sweep.points)} points x {len(sweep.stages)} stages = {len(tasks)} tasks, '
           f'{len(tasks) - len([t for t in todo if t.label != "kept"])} kept from an earlier run')  # fmt: skip
+
+    def keep(key, result):  # as each task ends: a stopped sweep keeps the tasks that ended
+        if isinstance(result, cluster.Failed):
+            result = dict(ok=False, error=result.error, log='')
+        done[key] = result
+        if result['ok']:
+            write_whole(kept / f'{key}.json', json.dumps(result))
+
     if todo:
         with cluster.session(scheduler, workers):
             print(f'on {cluster.describe()}')
-            ran = cluster.run(todo, f'sweep {sweep.name}')
-        for key, result in ran.items():
-            if isinstance(result, cluster.Failed):
-                result = dict(ok=False, error=result.error, log='')
-            done[key] = result
-            if result['ok']:
-                write_whole(kept / f'{key}.json', json.dumps(result))
+            cluster.run(todo, f'sweep {sweep.name}', on_done=keep)
     logs = out / 'logs'
     for (point, stage), task in tasks.items():
         result = done[task.key]

@@ -68,3 +68,23 @@ def test_identical_instances_share_one_job_and_other_roms_do_not(tmp_path):
     assert found[keys['a']].layers == ['a', 'b'] and found[keys['a']].params['WEIGHT_FILE'].endswith('a_w.mem')
     _, other_tool = jobs.instance_jobs(instances, tmp_path / 'rtl', None, 'synth_ecp5')
     assert other_tool['a'] != keys['a']
+
+
+def test_a_long_task_holds_up_no_other(tmp_path):
+    """Tasks of uneven length: while one worker runs the long one, the other takes every short
+    one (each was once sent to a worker at the start and waited behind the long one there)."""
+    import os
+
+    from cli import cluster
+
+    def run_one(scratch, seconds, files):
+        import time
+
+        time.sleep(seconds)
+        return os.getpid()
+
+    files = bytes(4 << 20)  # what a module's task carries (its Verilog and ROMs)
+    tasks = [cluster.Task(name, run_one, (seconds, files), label=name) for name, seconds in [('long', 12)] + [(f'short{i}', 0.5) for i in range(8)]]
+    with cluster.session(workers=2):
+        done = cluster.run(tasks, 'uneven tasks')
+    assert done['long'] not in {done[f'short{i}'] for i in range(8)}

@@ -114,26 +114,34 @@ def test_a_worker_killed_mid_task_is_replaced_and_every_point_comes_once(tmp_pat
 
 
 SLEEPER = '''
+import os
 import sys
 import cli
 from cli import tools
 from sweep import run, stages
 
 def sleeps(scratch, point, options):
-    tools.run(['sleep', '60'], scratch, 'sleep.out')
+    try:
+        with open(os.environ['SWEEP_FIRST'], 'x'):  # the first task ends at once, the others run until stopped
+            return {}
+    except FileExistsError:
+        tools.run(['sleep', '60'], scratch, 'sleep.out')
     return {}
+
+os.environ['SWEEP_FIRST'] = sys.argv.pop()  # the workers, started later, inherit it
 
 stages.STAGES['csim'] = sleeps
 sys.exit(cli.run(run.main, sys.argv[1:]))
 '''
 
 
-def test_ctrl_c_cancels_the_sweep_and_leaves_no_tool_alive(tmp_path, tiny_models):
+def test_ctrl_c_cancels_the_sweep_keeps_what_ended_and_leaves_no_tool_alive(tmp_path, tiny_models):
     path = sweep_file(tmp_path, tiny_models, {'csim': {'images': 4}})
-    process = subprocess.Popen([sys.executable, '-c', SLEEPER, str(path), '--out', str(tmp_path / 'out'), '--workers', '2'],
+    process = subprocess.Popen([sys.executable, '-c', SLEEPER, str(path), '--out', str(tmp_path / 'out'), '--workers', '2', str(tmp_path / 'first')],
                                cwd=cli.ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
     deadline = time.time() + 120
-    while len(sleeping := [p for p in cli.descendants(process.pid) if comm(p) == 'sleep']) < 2:
+    kept = tmp_path / 'out' / 'tasks'
+    while len(sleeping := [p for p in cli.descendants(process.pid) if comm(p) == 'sleep']) < 2 or not list(kept.glob('*.json')):
         assert process.poll() is None and time.time() < deadline, process.stderr.read()
         time.sleep(0.2)
     everything = cli.descendants(process.pid)
@@ -142,4 +150,4 @@ def test_ctrl_c_cancels_the_sweep_and_leaves_no_tool_alive(tmp_path, tiny_models
     assert process.returncode == cli.INTERRUPTED, err
     time.sleep(1)
     assert not [p for p in sleeping if alive(p)] and not [p for p in everything if alive(p)]
-    assert not list((tmp_path / 'out' / 'tasks').glob('*.json'))  # nothing ran to its end, nothing kept
+    assert len(list(kept.glob('*.json'))) == 1  # the task that ended is kept (a rerun skips it), no other

@@ -274,7 +274,7 @@ end
 reg b_valid = 0, b_last_g = 0;
 reg [LW-1:0] b_h = 0;
 reg [VB-1:0] b_vaddr = 0;
-reg [R-1:0] b_y_act = 0, b_y_first = 0, b_y_last = 0;
+reg [R-1:0] b_y_act = 0, b_y_last = 0;
 wire [R*LW-1:0] across;
 generate
     for (q = 0; q < R; q = q + 1) begin : g_across
@@ -302,7 +302,6 @@ always @(posedge clk) begin
         b_vaddr <= a_vaddr;
         b_last_g <= a_last_g;
         b_y_act <= a_y_act;
-        b_y_first <= a_y_first;
         b_y_last <= a_y_last;
     end
     if (rst) b_valid <= 0;
@@ -313,31 +312,39 @@ wire [R*LW-1:0] down;
 wire [R-1:0] b_write = {R{b_valid}} & b_y_act & ~b_y_last;
 generate
     for (q = 0; q < R; q = q + 1) begin : g_down
-        // read two stages early (the position's address, then the memory's output register), so
-        // the block RAM's output is a register; the writes of the two positions ahead of it,
-        // which the read did not see, are forwarded, the later one first
+        // The memory is read three stages early (the sweep's address, then the memory's output
+        // register, then a register beside it), so that a block RAM's slow output (5.8 ns of the
+        // 8 at 125 MHz on the ECP5) drives one register and nothing else, and its write is
+        // registered, so that the comparator drives registers only. The writes of the four
+        // positions ahead that the read cannot see are forwarded, each into the register where
+        // its data is at hand, a later one before an earlier one: the write in flight and the
+        // one at stage b as the read is issued (fwd0), the next one as the read leaves the memory
+        // (fwd1), the last one (or the least value at a window's first row) by the one mux before
+        // the comparator, so that the loop through it is a LUT, the compare and the pick.
         wire [LW-1:0] rd;
-        reg [LW-1:0] rd_q = 0, ahead_data = 0, fwd1_data = 0, fwd2_data = 0;
-        reg ahead = 0, fwd1 = 0, fwd2 = 0;
-        wire [LW-1:0] old = b_y_first[q] ? LOWEST : fwd2 ? fwd2_data : fwd1 ? fwd1_data : rd_q;
-        assign down[q*LW +: LW] = lane_max(old, b_h);
+        reg [LW-1:0] w_data = 0, rd_q = 0, rd_q2 = 0, fwd0_data = 0, fwd1_data = 0, fwd_data = 0;
+        reg [VB-1:0] w_addr = 0;
+        reg w_en = 0, fwd0 = 0, fwd1 = 0, fwd = 0;
+        wire [LW-1:0] result = lane_max(fwd ? fwd_data : rd_q2, b_h);
+        wire b_to_0 = b_write[q] && b_vaddr == vaddr, b_to_p = b_write[q] && b_vaddr == p_vaddr;
+        assign down[q*LW +: LW] = result;
         if (VD > 64) begin : g_block
             // in columns as wide as one 18 Kb block RAM is at this depth (36 bits at 512 words,
             // 18 at 1 K, ... 1 at 16 K), so that no block's output passes a mux across blocks
-            // before its register (an ECP5 EBR's read takes 5.8 ns of the 8 at 125 MHz)
+            // before its register
             localparam CW = VD <= 512 ? 36 : VD <= 1024 ? 18 : VD <= 2048 ? 9 : VD <= 4096 ? 4 : VD <= 8192 ? 2 : 1;
             genvar k;
             for (k = 0; k < (LW + CW - 1) / CW; k = k + 1) begin : g_column
                 localparam LO = k * CW, CWK = LW - LO < CW ? LW - LO : CW;
-                // no_rw_check: a read of the word being written is never used (`ahead` forwards it),
+                // no_rw_check: a read of the word being written is never used (fwd0 forwards it),
                 // so Yosys need not build the old-data logic that would sit after the block
                 (* ram_style = "block", no_rw_check *) reg [CWK-1:0] run [0:VD-1];
                 reg [CWK-1:0] rd_k;  // no initial value: a block's output register has none
                                      // (Yosys emulates one with a LUT after the block)
                 assign rd[LO +: CWK] = rd_k;
                 always @(posedge clk) if (en) begin
-                    if (b_write[q]) run[b_vaddr] <= down[q*LW + LO +: CWK];
-                    rd_k <= run[p_vaddr];
+                    if (w_en) run[w_addr] <= w_data[LO +: CWK];
+                    rd_k <= run[vaddr];
                 end
             end
         end else begin : g_lutram
@@ -345,18 +352,22 @@ generate
             reg [LW-1:0] rd_r = 0;
             assign rd = rd_r;
             always @(posedge clk) if (en) begin
-                if (b_write[q]) run[b_vaddr] <= down[q*LW +: LW];
-                rd_r <= run[p_vaddr];
+                if (w_en) run[w_addr] <= w_data;
+                rd_r <= run[vaddr];
             end
         end
         always @(posedge clk) if (en) begin
+            w_en <= b_write[q];
+            w_addr <= b_vaddr;
+            w_data <= result;
+            fwd0 <= b_to_0 || (w_en && w_addr == vaddr);
+            fwd0_data <= b_to_0 ? result : w_data;
             rd_q <= rd;
-            ahead <= b_write[q] && b_vaddr == p_vaddr;  // written as the read was issued
-            ahead_data <= down[q*LW +: LW];
-            fwd1 <= ahead;
-            fwd1_data <= ahead_data;
-            fwd2 <= b_write[q] && b_vaddr == a_vaddr;  // written as the read left the memory
-            fwd2_data <= down[q*LW +: LW];
+            fwd1 <= b_to_p || fwd0;
+            fwd1_data <= b_to_p ? result : fwd0_data;
+            rd_q2 <= fwd1 ? fwd1_data : rd_q;
+            fwd <= a_y_first[q] || (b_write[q] && b_vaddr == a_vaddr);
+            fwd_data <= a_y_first[q] ? LOWEST : result;
         end
     end
 endgenerate
