@@ -57,6 +57,8 @@ CASES = {
     '3x3s2-same-lanes2': case(8, 6, 3, 2, (0, 0, 1, 1), c=4, lanes=2), '2x2s2-valid-odd': case(5, 7, 2, 2, c=3, lanes=1),
     # 12 groups: the group select's two blocks of 8, the second with 4 spare
     '3x3s2-groups12': case(7, 5, 3, 2, (0, 0, 1, 1), c=12, dw=4, lanes=1),
+    # maxima down the rows in block RAM (6 windows x 12 groups = 72 words, more than 64)
+    '3x3s2-block-ram': case(5, 13, 3, 2, c=12, dw=4, lanes=1),
 }  # fmt: skip
 
 
