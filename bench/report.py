@@ -21,16 +21,22 @@ import cli
 
 RESULTS = cli.ROOT / 'model' / 'results'
 DEFAULT = cli.ROOT / 'model' / 'default'
-# (row label, folder, fixed point?) of the compression table, smallest change first
+# (row label, folder, fixed point?, the paper's row: its size reduction against AlexNet) of the
+# compression table, smallest change first
 COMPRESSION = [
-    ('AlexNet-style, float32', RESULTS / 'alexnet', False),
-    ('SqueezeNet, float32', DEFAULT, False),
-    ('SqueezeNet, 8-bit', DEFAULT, True),
-    ('SqueezeNet, 6-bit', RESULTS / 'q6', True),
-    ('SqueezeNet, 4-bit', RESULTS / 'q4', True),
-    ('SqueezeNet, pruned 50% + 8-bit (Deep Compression)', RESULTS / 'pruned-q8', True),
-    ('SqueezeNet, pruned 50% + 6-bit (Deep Compression)', RESULTS / 'pruned-q6', True),
+    ('AlexNet-style, float32', RESULTS / 'alexnet', False, 'AlexNet 32-bit: 1x (240 MB)'),
+    ('SqueezeNet, float32', DEFAULT, False, 'SqueezeNet 32-bit: 50x (4.8 MB)'),
+    ('SqueezeNet, 8-bit', DEFAULT, True, ''),
+    ('SqueezeNet, 6-bit', RESULTS / 'q6', True, ''),
+    ('SqueezeNet, 4-bit', RESULTS / 'q4', True, ''),
+    ('SqueezeNet, pruned 50% + 8-bit', RESULTS / 'pruned-q8', True, ''),
+    ('SqueezeNet, pruned 50% + 6-bit', RESULTS / 'pruned-q6', True, ''),
+    ('SqueezeNet, pruned 50% + 8-bit, 6-bit shared (Deep Compression)', RESULTS / 'pruned-shared6', True, 'SqueezeNet DC 6-bit: 510x (0.47 MB)'),
+    ('SqueezeNet, pruned 50% + 8-bit, 4-bit shared (Deep Compression)', RESULTS / 'pruned-shared4', True, ''),
 ]
+# the stored parts of a point (model.compress.size_report), raw and Huffman-coded
+PARTS = [('weight symbols, dense', 'dense_bits', 'dense_huffman_bits'), ('weight symbols, sparse', 'sparse_bits', 'sparse_huffman_bits'),
+         ('relative indices', 'relative_bits', 'relative_huffman_bits'), ('codebooks', 'codebook_bits', None), ('biases', 'bias_bits', None)]
 VARIANTS = [('vanilla', DEFAULT), ('simple bypass', RESULTS / 'simple'), ('complex bypass', RESULTS / 'complex')]
 
 
@@ -117,12 +123,14 @@ def compression_table(ev):
     rows = []
     alexnet = ev.float_point(RESULTS / 'alexnet')
     squeeze = ev.float_point(DEFAULT)
-    for label, folder, fixed in COMPRESSION:
+    for label, folder, fixed, paper in COMPRESSION:
         r = ev.fixed_point(folder) if fixed else ev.float_point(folder)
-        size = min(r['dense_bytes'], r['sparse_bytes']) if 'pruned' in label else r['dense_bytes']
+        size = r['huffman_bytes'] if fixed else r['dense_bytes']  # float weights are not coded
         rows.append(dict(
             point=label, params=r['params'], nonzero=r['nonzero'], bits=r['bits'], dense_kb=r['dense_bytes'] / 1024,
-            compressed_kb=size / 1024, vs_float=squeeze['dense_bytes'] / size, vs_alexnet=alexnet['dense_bytes'] / size,
+            sparse_kb=r['sparse_bytes'] / 1024, compressed_kb=size / 1024, paper=paper,
+            vs_float=squeeze['dense_bytes'] / size, vs_alexnet=alexnet['dense_bytes'] / size,
+            parts={key: r[key] for _, *keys in PARTS for key in keys if key},
             top1=r['top1'], csim_top1=r.get('csim_top1'), csim_differ=r.get('csim_differ'), csim_images=r.get('csim_images'),
         ))  # fmt: skip
     return rows
@@ -186,10 +194,12 @@ def plots(out, compression, variants, hw, confusion):
     files = {}
     fig, ax = plt.subplots(figsize=(5, 3.5))
     dense = [r for r in compression if r['point'].startswith('SqueezeNet') and 'pruned' not in r['point']]
-    pruned = [r for r in compression if 'pruned' in r['point']]
+    pruned = [r for r in compression if 'pruned' in r['point'] and 'shared' not in r['point']]
+    shared = [r for r in compression if 'shared' in r['point']]
     ax.plot([r['bits'] for r in dense], [r['top1'] for r in dense], 'o-', label='SqueezeNet')
     ax.plot([r['bits'] for r in pruned], [r['top1'] for r in pruned], 's--', label='pruned 50%')
-    ax.set(xlabel='bits per weight and activation', ylabel='top-1 (test)', title='Accuracy against bits')
+    ax.plot([r['bits'] for r in shared], [r['top1'] for r in shared], '^:', label='pruned 50%, shared weights')
+    ax.set(xlabel='bits per weight (shared: index bits)', ylabel='top-1 (test)', title='Accuracy against bits')
     ax.set_xscale('log', base=2)
     ax.set_xticks([4, 6, 8, 32], ['4', '6', '8', '32'])
     ax.legend()
@@ -200,7 +210,7 @@ def plots(out, compression, variants, hw, confusion):
     for r in compression:
         ax.scatter(r['compressed_kb'], r['top1'])
         ax.annotate(r['point'].replace('SqueezeNet, ', '').replace(' (Deep Compression)', ''), (r['compressed_kb'], r['top1']), fontsize=7)
-    ax.set(xscale='log', xlabel='model size (KB)', ylabel='top-1 (test)', title='Size against accuracy')
+    ax.set(xscale='log', xlabel='stored size, Huffman-coded (KB)', ylabel='top-1 (test)', title='Size against accuracy')
     files['size_vs_accuracy'] = 'size_vs_accuracy.png'
     fig.tight_layout(), fig.savefig(out / files['size_vs_accuracy'], dpi=120), plt.close(fig)
 
@@ -244,17 +254,27 @@ def markdown(compression, variants, hw, timings, throughput, agreement, files, n
     lines = ['# SqueezeNet on the PYNQ-Z2: benchmark report', '',
              f'Fashion-MNIST test set ({n_test:,} images). Every number below was measured by this run of `make bench`.', '',
              '## Compression (the paper\'s Deep Compression table)', '',
-             '| design point | parameters | non-zero | bits | dense KB | compressed KB | x smaller than float SqueezeNet | x smaller than AlexNet-style | top-1 | csim top-1 | csim images differing |',
-             '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|']  # fmt: skip
+             '| design point | parameters | non-zero | bits | dense KB | sparse KB | + Huffman KB | x smaller than float SqueezeNet | x smaller than AlexNet-style | the paper (ImageNet) | top-1 | csim top-1 | csim images differing |',
+             '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|']  # fmt: skip
     for r in compression:
         csim = f"{fmt_acc(r['csim_top1'])} ({r['csim_images']})" if r['csim_top1'] is not None else '-'
         differ = '-' if r['csim_differ'] is None else str(r['csim_differ'])
-        lines.append(f"| {r['point']} | {r['params']:,} | {r['nonzero']:,} | {r['bits']} | {r['dense_kb']:.1f} | {r['compressed_kb']:.1f} "
-                     f"| {r['vs_float']:.2g} | {r['vs_alexnet']:.0f} | {r['top1']:.4f} | {csim} | {differ} |")  # fmt: skip
-    lines += ['', 'Compressed KB: pruned points are stored sparse (value plus a 4-bit relative index, fillers for '
-              'gaps beyond 15), the others dense. Weight sharing and Huffman coding are not applied. Top-1 of a '
-              'fixed-point point is its exact Keras twin on the whole test set; csim top-1 is the hls4ml C '
-              'simulation on the first images (count in brackets), which must differ from the twin in no bit.', '',
+        lines.append(f"| {r['point']} | {r['params']:,} | {r['nonzero']:,} | {r['bits']} | {r['dense_kb']:.1f} | {r['sparse_kb']:.1f} | {r['compressed_kb']:.1f} "
+                     f"| {r['vs_float']:.2g} | {r['vs_alexnet']:.0f} | {r['paper']} | {r['top1']:.4f} | {csim} | {differ} |")  # fmt: skip
+    lines += ['', 'Bits: per stored weight symbol (the ap_fixed value, or with shared weights the codebook index). '
+              'Dense KB: every weight\'s symbol, the codebooks (8-bit entries) and the biases. Sparse KB: each layer '
+              'in the smaller of the dense form and Deep Compression\'s sparse one (symbol plus a 4-bit relative '
+              'index, a filler entry per 16 zeros). + Huffman: the same with the weight symbols and the relative '
+              'indices Huffman-coded per layer (code tables not counted, as in the paper); the x columns are of '
+              'this size. Top-1 of a fixed-point point is its exact Keras twin on the whole test set; csim top-1 '
+              'is the hls4ml C simulation on the first images (count in brackets), which must differ from the '
+              'twin in no bit.', '',
+              '### What is stored, in KB (raw / Huffman-coded)', '',
+              '| design point | ' + ' | '.join(name for name, *_ in PARTS) + ' |', '|---|' + '---:|' * len(PARTS)]  # fmt: skip
+    for r in compression:
+        cells = [f"{r['parts'][raw] / 8192:.1f}" + (f" / {r['parts'][coded] / 8192:.1f}" if coded else '') for _, raw, coded in PARTS]
+        lines.append(f"| {r['point']} | " + ' | '.join(cells) + ' |')
+    lines += ['',
               '## Variants (the paper\'s bypass table)', '',
               '| variant | parameters | 8-bit KB | float top-1 | 8-bit top-1 | csim top-1 | csim images differing |',
               '|---|---:|---:|---:|---:|---:|---:|']  # fmt: skip
@@ -322,7 +342,7 @@ def main(argv=None):
     from model import data
     from model.store import atomic_dir
 
-    folders = {f for _, f, _ in COMPRESSION} | {f for _, f in VARIANTS}
+    folders = {f for _, f, *_ in COMPRESSION} | {f for _, f in VARIANTS}
     missing = sorted(str(f) for f in folders if not (f / 'build.json').exists())
     if missing:
         raise cli.InputError(f'design points not trained: {missing}; run `make tables`')

@@ -103,7 +103,7 @@ def plain_model(qmodel):
     def plain(layer):
         config = layer.get_config()
         if isinstance(layer, QConv2D):
-            for key in ('weight', 'bias', 'output', 'relu'):
+            for key in ('weight', 'bias', 'output', 'relu', 'shared_bits'):
                 config.pop(key)
             return keras.layers.Conv2D.from_config({**config, 'activation': 'relu' if layer.relu else None})
         if isinstance(layer, QAdd):

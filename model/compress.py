@@ -1,9 +1,21 @@
-"""Deep Compression's first two stages on our models: magnitude pruning with retraining, and the
-size of the result (dense, and sparse with relative indices as Han et al. count it).
+"""Deep Compression on our models (Han et al.): magnitude pruning with retraining, trained
+quantization with weight sharing, and the stored size with and without Huffman coding.
 
-Quantization is model.quant's (QAT to a bit width); weight sharing (k-means) and Huffman coding
-are not applied, so the compressed sizes here are upper bounds of what Deep Compression reports.
+Pruning zeroes the smallest weights of each kernel and keeps them zero through retraining and
+QAT. Weight sharing (`share_weights`) replaces each conv's weights by 2**b codebook entries (b-bit
+indices; entry 0 is zero), clustered by k-means with linear initialisation and then fine-tuned
+(model.quant.QConv2D's shared_bits). The quantized values stay on the layer's ap_fixed grid, so
+the chain's bit-exactness does not depend on how the weights were chosen.
+
+Sizes (`size_report`) count what a decoder needs: per weight its symbol (a b-bit index, or the
+fixed-point value where nothing is shared), the codebooks, the biases; stored sparse, each kept
+weight carries a relative index of INDEX_BITS bits (a gap beyond 15 zeros costs a filler entry),
+as Han et al. count it. Huffman coding is applied, as in the paper, to the weight symbols and the
+relative indices separately, per layer; the code tables are not counted (the paper does not).
 """
+import heapq
+from collections import Counter
+
 import numpy as np
 
 INDEX_BITS = 4  # relative index per stored weight; a gap beyond 15 zeros costs a filler entry
@@ -42,30 +54,146 @@ def keep_pruned(masks):
     return KeepPruned()
 
 
+def linear_kmeans(values, k, iterations=30):
+    """1-D k-means of `values` into k centroids, first spaced evenly between the extremes: Han et
+    al. found this initialisation best, since it gives the rare large weights, which matter most,
+    centroids of their own. Returns the centroids and each value's centroid index."""
+    centroids = np.linspace(values.min(), values.max(), k)
+    for _ in range(iterations):
+        nearest = nearest_centroid(values, centroids)
+        sums = np.bincount(nearest, values, minlength=k)
+        counts = np.bincount(nearest, minlength=k)
+        moved = np.where(counts > 0, sums / np.maximum(counts, 1), centroids)
+        if np.array_equal(moved, centroids):
+            break
+        centroids = moved
+    return centroids, nearest_centroid(values, centroids)
+
+
+def nearest_centroid(values, centroids):
+    order = np.argsort(centroids)
+    ordered = centroids[order]
+    bounds = (ordered[1:] + ordered[:-1]) / 2
+    return order[np.searchsorted(bounds, values)]
+
+
+def share_weights(qmodel, bits):
+    """A copy of the quantized model whose every conv shares 2**bits weight values: per layer,
+    its non-zero weights clustered into 2**bits - 1 codebook entries, entry 0 kept for the zeros
+    (pruned weights stay pruned). Fine-tune it with model.training.fit, then write_shared_kernels."""
+    from model.quant import QConv2D
+
+    shared = {layer.name for layer in qmodel.layers if isinstance(layer, QConv2D)}
+    config = qmodel.get_config()
+    for layer in config['layers']:
+        if layer['config']['name'] in shared:
+            layer['config']['shared_bits'] = bits
+    model = qmodel.__class__.from_config(config)
+    for source in qmodel.layers:
+        target = model.get_layer(source.name)
+        if source.name not in shared:
+            target.set_weights(source.get_weights())
+            continue
+        kernel, bias = np.asarray(source.shared_kernel()), source.bias.numpy()
+        kept = kernel != 0
+        assignment = np.zeros(kernel.shape, np.int32)
+        codebook = np.zeros(2**bits - 1, kernel.dtype)
+        if kept.any():
+            codebook, nearest = linear_kmeans(kernel[kept].astype(np.float64), 2**bits - 1)
+            assignment[kept] = nearest + 1
+        entries = np.concatenate([[0.0], codebook])
+        target.set_weights([entries[assignment].astype(kernel.dtype), bias, codebook.astype(kernel.dtype), assignment])
+    return model
+
+
+def write_shared_kernels(model):
+    """Each shared conv's kernel variable rewritten with the values it computes with (after the
+    codebooks were fine-tuned), so that readers of `layer.kernel` see them."""
+    for layer in conv_kernels(model):
+        if getattr(layer, 'shared_bits', None):
+            layer.kernel.assign(layer.shared_kernel())
+
+
+def huffman_bits(symbols):
+    """Bits of the symbols Huffman-coded (code table not counted); a lone symbol costs 1 bit."""
+    counts = Counter(np.asarray(symbols).reshape(-1).tolist())
+    if len(counts) <= 1:
+        return sum(counts.values())
+    heap = [(count, i, 0) for i, count in enumerate(counts.values())]
+    heapq.heapify(heap)
+    total, tiebreak = 0, len(heap)
+    while len(heap) > 1:  # each merge adds one bit to every symbol below it: its count
+        a, b = heapq.heappop(heap), heapq.heappop(heap)
+        total += a[0] + b[0]
+        heapq.heappush(heap, (a[0] + b[0], tiebreak, 0))
+        tiebreak += 1
+    return total
+
+
+def sparse_streams(symbols):
+    """Han et al.'s sparse form of a kernel's symbols (0 = pruned): the stored symbols and their
+    relative indices (zeros skipped before each, at most 2**INDEX_BITS - 1; a longer gap is
+    bridged by filler entries holding symbol 0)."""
+    flat = np.asarray(symbols).reshape(-1)
+    positions = np.flatnonzero(flat)
+    gaps = np.diff(np.concatenate([[-1], positions])) - 1
+    longest = (1 << INDEX_BITS) - 1
+    stored, relative = [], []
+    for position, gap in zip(positions, gaps):
+        fillers, rest = divmod(int(gap), longest + 1)
+        stored += [0] * fillers + [int(flat[position])]
+        relative += [longest] * fillers + [rest]
+    return np.array(stored, np.int64), np.array(relative, np.int64)
+
+
 def sparse_bits(kernel, bits):
     """Bits of a kernel stored as (value, relative index) pairs, fillers included."""
-    positions = np.flatnonzero(kernel.reshape(-1))
-    gaps = np.diff(np.concatenate([[-1], positions])) - 1
-    fillers = int(np.sum(gaps // (1 << INDEX_BITS)))
-    return (len(positions) + fillers) * (bits + INDEX_BITS)
+    stored, _ = sparse_streams(kernel)
+    return len(stored) * (bits + INDEX_BITS)
+
+
+def layer_symbols(layer):
+    """(symbols, bits per symbol, codebook bits) of a layer's kernel as the hardware stores it:
+    b-bit codebook indices where weights are shared, else the ap_fixed raw values (float: 32)."""
+    if getattr(layer, 'shared_bits', None):
+        codebook_bits = (2**layer.shared_bits - 1) * layer.weight_fmt.width
+        return layer.assignment.numpy(), layer.shared_bits, codebook_bits
+    if hasattr(layer, 'quantized_weights'):
+        kernel = layer.quantized_weights()[0]
+        return np.round(kernel / layer.weight_fmt.lsb).astype(np.int64), layer.weight_fmt.width, 0
+    return layer.kernel.numpy(), 32, 0
 
 
 def size_report(model):
-    """Parameters, non-zero parameters, bits per weight, dense and sparse sizes in bytes.
-
-    Quantized layers count their formats' widths; float layers 32 bits."""
-    params = nonzero = dense = sparse = 0
+    """Parameters, non-zero parameters, bits per weight symbol, and bytes stored: dense, sparse
+    (relative indices), and both with Huffman coding; the parts of each (indices, codebooks,
+    sparse indices, biases) as *_bits. Quantized layers count their formats' widths; float 32."""
+    parts = Counter()
+    params = nonzero = 0
     widths = set()
     for layer in conv_kernels(model):
-        kernel, bias = (w.numpy() for w in (layer.kernel, layer.bias))
+        symbols, bits, codebook_bits = layer_symbols(layer)
         if hasattr(layer, 'quantized_weights'):
-            kernel, bias = layer.quantized_weights()
-            w_bits, b_bits = layer.weight_fmt.width, layer.bias_fmt.width
+            bias, b_bits = layer.quantized_weights()[1], layer.bias_fmt.width
         else:
-            w_bits = b_bits = 32
-        widths.add(w_bits)
-        params += kernel.size + bias.size
-        nonzero += int(np.count_nonzero(kernel)) + int(np.count_nonzero(bias))
-        dense += kernel.size * w_bits + bias.size * b_bits
-        sparse += min(sparse_bits(kernel, w_bits), kernel.size * w_bits) + bias.size * b_bits
-    return dict(params=params, nonzero=nonzero, bits=max(widths), dense_bytes=dense / 8, sparse_bytes=sparse / 8)
+            bias, b_bits = layer.bias.numpy(), 32
+        widths.add(bits)
+        params += symbols.size + bias.size
+        nonzero += int(np.count_nonzero(symbols)) + int(np.count_nonzero(bias))
+        stored, relative = sparse_streams(symbols)
+        layer_parts = dict(
+            dense_bits=symbols.size * bits, dense_huffman_bits=huffman_bits(symbols),
+            sparse_bits=len(stored) * bits, sparse_huffman_bits=huffman_bits(stored),
+            relative_bits=len(relative) * INDEX_BITS, relative_huffman_bits=huffman_bits(relative),
+            codebook_bits=codebook_bits, bias_bits=bias.size * b_bits,
+        )  # fmt: skip
+        parts.update(layer_parts)
+        fixed = codebook_bits + bias.size * b_bits
+        # each layer stored in the smaller of its two forms, as a decoder would be told per layer
+        parts.update(
+            dense=layer_parts['dense_bits'] + fixed,
+            sparse=min(layer_parts['sparse_bits'] + layer_parts['relative_bits'], layer_parts['dense_bits']) + fixed,
+            huffman=min(layer_parts['sparse_huffman_bits'] + layer_parts['relative_huffman_bits'], layer_parts['dense_huffman_bits']) + fixed,
+        )  # fmt: skip
+    totals = {f'{form}_bytes': parts.pop(form) / 8 for form in ('dense', 'sparse', 'huffman')}
+    return dict(params=params, nonzero=nonzero, bits=max(widths), **totals, **dict(parts))

@@ -107,18 +107,44 @@ class QConv2D(keras.layers.Conv2D):
 
     weight, bias, output: Fixed formats (dicts in the saved config).
     relu: apply ReLU before the output cast (the Fire module's squeeze and expand do).
+    shared_bits: Deep Compression's weight sharing: every weight is one of 2**shared_bits codebook
+        entries (b-bit indices in hardware). Entry 0 is zero and fixed, so that pruned weights
+        stay pruned; the others are trained (`codebook`, the gradient of each entry the sum over
+        the weights that share it) while each weight's entry (`assignment`) stays as k-means
+        chose it (model.compress.share_weights). The kernel variable is not trained then; it is
+        rewritten with the shared values so that anything reading it sees what the layer computes.
     """
 
-    def __init__(self, filters, kernel_size, weight, bias, output, relu=True, **kwargs):
+    def __init__(self, filters, kernel_size, weight, bias, output, relu=True, shared_bits=None, **kwargs):
         kwargs.pop('activation', None)
         super().__init__(filters, kernel_size, activation=None, **kwargs)
         self.weight_fmt = Fixed.from_config(weight)
         self.bias_fmt = Fixed.from_config(bias)
         self.output_fmt = Fixed.from_config(output)
         self.relu = relu
+        self.shared_bits = shared_bits
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        if self.shared_bits:
+            self.kernel.trainable = False
+            self.codebook = self.add_weight(name='codebook', shape=(2**self.shared_bits - 1,), initializer='zeros')
+            self.assignment = self.add_weight(name='assignment', shape=self.kernel.shape, initializer='zeros', dtype='int32', trainable=False)
+
+    # every variable by position, the codebook and assignment too (Conv2D's own saves only
+    # kernel and bias)
+    save_own_variables = keras.layers.Layer.save_own_variables
+    load_own_variables = keras.layers.Layer.load_own_variables
+
+    def shared_kernel(self):
+        """The kernel the layer computes with: the codebook's entries where sharing is on."""
+        if not self.shared_bits:
+            return self.kernel
+        entries = ops.concatenate([ops.zeros((1,), self.codebook.dtype), self.codebook])
+        return ops.take(entries, self.assignment)
 
     def call(self, inputs):
-        y = self.convolution_op(inputs, self.weight_fmt.quantize(self.kernel))
+        y = self.convolution_op(inputs, self.weight_fmt.quantize(self.shared_kernel()))
         y = y + self.bias_fmt.quantize(self.bias)
         if self.relu:
             y = ops.relu(y)
@@ -127,7 +153,7 @@ class QConv2D(keras.layers.Conv2D):
     def quantized_weights(self):
         """Kernel and bias as the hardware holds them (numpy, on the ap_fixed grid)."""
         return [
-            keras.ops.convert_to_numpy(self.weight_fmt.quantize(self.kernel)),
+            keras.ops.convert_to_numpy(self.weight_fmt.quantize(self.shared_kernel())),
             keras.ops.convert_to_numpy(self.bias_fmt.quantize(self.bias)),
         ]
 
@@ -139,6 +165,7 @@ class QConv2D(keras.layers.Conv2D):
             bias=self.bias_fmt.to_config(),
             output=self.output_fmt.to_config(),
             relu=self.relu,
+            shared_bits=self.shared_bits,
         )
         return config
 

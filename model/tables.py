@@ -3,8 +3,9 @@
     python -m model.tables [--only NAME ...]
 
 Compression table (Deep Compression column): from the default model's float weights, QAT to 6
-and 4 bits; magnitude pruning with retraining, then QAT to 8 and 6 bits; and an AlexNet-style
-baseline. Variants table: SqueezeNet with simple and complex bypass, trained like the default
+and 4 bits; magnitude pruning with retraining, then QAT to 8 and 6 bits; pruned, 8-bit QAT, then
+weight sharing with 6- and 4-bit codebook indices (Deep Compression's trained quantization); and
+an AlexNet-style baseline. Variants table: SqueezeNet with simple and complex bypass, trained like the default
 (vanilla, model/default, made by `make train`). Each point goes to model/results/<name>/.
 """
 import json
@@ -23,6 +24,8 @@ POINTS = {
     'q4': dict(float_model=DEFAULT_FLOAT, bits=4),
     'pruned-q8': dict(float_model=DEFAULT_FLOAT, prune=PRUNE, epochs=5, bits=8),
     'pruned-q6': dict(float_model=RESULTS / 'pruned-q8' / 'float.keras', prune=PRUNE, epochs=0, bits=6),
+    'pruned-shared6': dict(float_model=RESULTS / 'pruned-q8' / 'float.keras', prune=PRUNE, epochs=0, bits=8, share=6, qat_epochs=3),
+    'pruned-shared4': dict(float_model=RESULTS / 'pruned-q8' / 'float.keras', prune=PRUNE, epochs=0, bits=8, share=4, qat_epochs=3),
     'simple': dict(build=dict(DEFAULT, bypass='simple')),
     'complex': dict(build=dict(DEFAULT, bypass='complex')),
 }

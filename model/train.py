@@ -9,7 +9,9 @@ kept with the model (heldout.npz), so every later step evaluates on the same ima
 Design: the builder's arguments (model.squeezenet), from a YAML file (--design; model/design.yaml
 lists them all with their defaults) and --set NAME=VALUE.
 Steps: float training with a linearly decaying learning rate; calibration and the quantized twin
-from the model's graph (model.quantize); QAT fine-tuning, again with a linear decay.
+from the model's graph (model.quantize); QAT fine-tuning, again with a linear decay; with --share B,
+Deep Compression's weight sharing (model.compress): each conv's weights clustered into 2**B
+codebook entries, the codebooks fine-tuned for as many epochs again.
 Writes, atomically: float.keras, quantized.keras, build.json, train_log.csv, train_log.txt,
 config.yaml (the design point `CONFIG=... make csim / sim / synth` take), heldout.npz (folder data).
 """
@@ -30,13 +32,14 @@ from model.training import accuracy, append_log, fit, load_data, write_model_fol
 
 
 def train(out, build=DEFAULT, epochs=20, qat_epochs=5, bits=8, lr=1e-2, batch_size=128, prune=0.0,
-          float_model=None, train_images=None, seed=1, data_dir=None):
+          float_model=None, train_images=None, seed=1, data_dir=None, share=0):
     """Train one design point into the folder `out` (replaced only on success).
 
     float_model: a trained float model to start from instead of training one (its build is used).
     prune: fraction of each layer's kernel weights removed by magnitude, then retrained for
         `epochs` epochs (float) and kept at zero through QAT.
     data_dir: a folder of class subfolders of images (None: Fashion-MNIST).
+    share: codebook index bits of weight sharing after QAT (0: none), its fine-tuning `qat_epochs`.
     """
     import keras
 
@@ -94,8 +97,16 @@ def train(out, build=DEFAULT, epochs=20, qat_epochs=5, bits=8, lr=1e-2, batch_si
             append_log(log_csv, 'qat', fit(qmodel, x, labels, qat_epochs, lr / 10, batch_size, validation, callbacks))
         q_acc = accuracy(qmodel, x_test, test_labels)
         say(f'{bits}-bit QAT top-1 (held out): {q_acc:.4f}  [{time.time() - start:.0f} s]')
+        if share:
+            qmodel = compress.share_weights(qmodel, share)
+            say(f'{share}-bit weight sharing before fine-tuning top-1: {accuracy(qmodel, x_test, test_labels):.4f}')
+            if qat_epochs:
+                append_log(log_csv, 'share', fit(qmodel, x, labels, qat_epochs, lr / 10, batch_size, validation))
+            compress.write_shared_kernels(qmodel)
+            q_acc = accuracy(qmodel, x_test, test_labels)
+            say(f'{share}-bit shared, codebooks fine-tuned, top-1 (held out): {q_acc:.4f}  [{time.time() - start:.0f} s]')
 
-        summary = dict(build=build, bits=bits, prune=prune, float_top1=float_acc, quantized_top1=q_acc,
+        summary = dict(build=build, bits=bits, prune=prune, share=share, float_top1=float_acc, quantized_top1=q_acc,
                        data=str(data_dir) if data_dir else 'fashion-mnist', classes=dataset['classes'])  # fmt: skip
         write_model_folder(tmp, out, model, qmodel, summary, dataset)
     return summary
@@ -129,6 +140,7 @@ def main(argv=None):
     parser.add_argument('--qat-epochs', type=cli.whole, default=5, help='quantization-aware epochs')
     parser.add_argument('--bits', type=cli.bits, default=8, help='weight and activation bits')
     parser.add_argument('--prune', type=cli.fraction, default=0.0, help='fraction of kernel weights to prune (0: none)')
+    parser.add_argument('--share', type=cli.codebook_bits, default=0, metavar='BITS', help='weight sharing after QAT: codebook index bits, 2 to 8 (default: none)')
     parser.add_argument('--float-model', default=None, help='start from this trained float model (skips float training)')
     parser.add_argument('--lr', type=cli.positive, default=1e-2, help='initial learning rate (QAT starts at a tenth)')
     parser.add_argument('--batch-size', type=cli.count, default=128)
@@ -142,7 +154,7 @@ def main(argv=None):
     build = read_design(args.design, args.set + ([f'bypass={args.bypass}'] if args.bypass else []))
     train(
         args.out, build, args.epochs, args.qat_epochs, args.bits, args.lr, args.batch_size,
-        args.prune, args.float_model, args.train_images, args.seed, args.data,
+        args.prune, args.float_model, args.train_images, args.seed, args.data, args.share,
     )  # fmt: skip
     return 0
 

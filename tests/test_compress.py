@@ -36,6 +36,70 @@ def test_tables_and_bench_reject_unknown_or_missing_points(capsys, tmp_path, mon
     assert cli.run(tables.main, ['--only', 'q5']) == 2
     assert 'unknown point(s)' in capsys.readouterr().err
     monkeypatch.setattr(report, 'RESULTS', tmp_path)
-    monkeypatch.setattr(report, 'COMPRESSION', [('x', tmp_path / 'q6', True)])
+    monkeypatch.setattr(report, 'COMPRESSION', [('x', tmp_path / 'q6', True, '')])
     assert cli.run(report.main, ['--out', str(tmp_path / 'out')]) == 2
     assert 'run `make tables`' in capsys.readouterr().err and not (tmp_path / 'out').exists()
+
+
+def test_linear_kmeans_starts_evenly_and_finds_the_groups():
+    rng = np.random.default_rng(0)
+    values = np.concatenate([rng.normal(m, 0.01, 200) for m in (-1.0, 0.2, 0.9)])
+    centroids, nearest = compress.linear_kmeans(values, 3)
+    np.testing.assert_allclose(np.sort(centroids), [-1.0, 0.2, 0.9], atol=0.01)
+    assert len(set(nearest[:200])) == len(set(nearest[200:400])) == len(set(nearest[400:])) == 1
+
+
+def shared_pruned(quantized_variant, bits):
+    qmodel = quantized_variant('vanilla')
+    pruned = qmodel.__class__.from_config(qmodel.get_config())
+    pruned.set_weights(qmodel.get_weights())
+    compress.apply_masks(pruned, compress.magnitude_masks(pruned, 0.5))
+    return pruned, compress.share_weights(pruned, bits)
+
+
+def test_shared_weights_take_2_to_the_b_values_keep_pruned_zeros_and_survive_saving(quantized_variant, tmp_path):
+    from model.store import load_model, save_model
+
+    pruned, shared = shared_pruned(quantized_variant, 3)
+    save_model(shared, tmp_path / 'shared.keras')
+    loaded = load_model(tmp_path / 'shared.keras')
+    for layer in compress.conv_kernels(loaded):
+        kernel = layer.quantized_weights()[0]
+        assert layer.shared_bits == 3 and len(np.unique(kernel)) <= 8
+        np.testing.assert_array_equal(kernel == 0, pruned.get_layer(layer.name).kernel.numpy() == 0)
+        np.testing.assert_array_equal(kernel, shared.get_layer(layer.name).quantized_weights()[0])
+    report = compress.size_report(loaded)
+    assert report['bits'] == 3 and report['dense_bits'] == 3 * sum(np.prod(l.kernel.shape) for l in compress.conv_kernels(loaded))
+    assert report['codebook_bits'] == 7 * 8 * len(compress.conv_kernels(loaded))
+    assert report['huffman_bytes'] < report['sparse_bytes'] <= report['dense_bytes']  # 3-bit indices: dense is the smaller
+
+
+def test_a_codebook_entry_learns_from_the_sum_of_its_weights_gradients(quantized_variant, test_images):
+    import tensorflow as tf
+
+    from model import data
+
+    _, shared = shared_pruned(quantized_variant, 3)
+    twin = shared.__class__.from_config(quantized_variant('vanilla').get_config())  # unshared, same values
+    for layer in compress.conv_kernels(twin):
+        source = shared.get_layer(layer.name)
+        layer.set_weights([np.asarray(source.shared_kernel()), source.bias.numpy()])
+    x, y = data.to_input(test_images[0][:8]), test_images[1][:8]
+
+    def gradients(model, variables):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(tf.keras.losses.sparse_categorical_crossentropy(y, model(x, training=False), from_logits=True))
+        return [tf.convert_to_tensor(g).numpy() for g in tape.gradient(loss, variables)]
+
+    layer = 'fire3_expand3x3'
+    (codebook,) = gradients(shared, [shared.get_layer(layer).codebook])
+    (kernel,) = gradients(twin, [twin.get_layer(layer).kernel])
+    summed = np.bincount(shared.get_layer(layer).assignment.numpy().reshape(-1), kernel.reshape(-1), minlength=8)
+    np.testing.assert_allclose(codebook, summed[1:], rtol=1e-4, atol=1e-7)
+    assert np.any(codebook != 0)
+
+
+def test_huffman_coding_beats_fixed_width_on_skewed_symbols():
+    symbols = np.array([0] * 90 + [1] * 6 + [2] * 4)
+    assert compress.huffman_bits(symbols) == 90 * 1 + 6 * 2 + 4 * 2
+    assert compress.huffman_bits(np.zeros(5)) == 5

@@ -81,3 +81,21 @@ def test_overlapping_and_padded_pools_run_in_hls4ml_io_stream(h, w, pool, stride
     x = np.round(np.random.default_rng(0).uniform(-7, 7, (4, h, w, 3)) * 16) / 16
     expected = model.predict(x, verbose=0)
     assert np.array_equal(graph.predict(x).reshape(expected.shape), expected)
+
+
+def test_pruned_and_shared_weights_are_bit_exact(quantized_variant, test_images, tmp_path):
+    from model import compress
+    from model.store import load_model, save_model
+
+    qmodel = quantized_variant('vanilla')
+    pruned = qmodel.__class__.from_config(qmodel.get_config())
+    pruned.set_weights(qmodel.get_weights())
+    compress.apply_masks(pruned, compress.magnitude_masks(pruned, 0.5))
+    save_model(compress.share_weights(pruned, 4), tmp_path / 'shared.keras')
+    shared = load_model(tmp_path / 'shared.keras')
+    graph = convert(shared, load_config(), tmp_path / 'prj')
+    compile_csim(graph)
+    x = data.to_input(test_images[0][:16]).astype(np.float64)
+    csim = np.asarray(graph.predict(np.ascontiguousarray(x))).reshape(len(x), -1)
+    np.testing.assert_array_equal(csim, exact(shared).predict(x, verbose=0))
+    assert len(np.unique(shared.get_layer('fire3_expand3x3').quantized_weights()[0])) <= 16
