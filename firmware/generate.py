@@ -27,17 +27,19 @@ from firmware.backend.passes import PASSES, run_passes
 from firmware.backend.top import TOP, beat_bits, lane_bits, result_beats, stream_info, stream_modules, write_top
 from firmware import manifest as manifests
 from firmware.boards import load_board, multiplier_budget
-from firmware.rom import bias_words, weight_words, write_mem
+from firmware.fixed import pack
+from firmware.rom import bias_words, codebook_indices, weight_words, write_mem
 
 
-def build(graph, folding, out_dir, budget=None, lut_budget=0, stream_bits=None):
+def build(graph, folding, out_dir, budget=None, lut_budget=0, stream_bits=None, weight_sharing=False):
     """Nodes of the graph after every pass, written as the top, ROMs and manifest.json into
     out_dir. The top names its ROM files relative to the folder, `rom/<layer>_w.mem`, so that the
     design moves as a whole: a tool runs with the folder's rom/ in its working folder
     (firmware.library.stage_roms).
     `budget`, `lut_budget`: the DSP and LUT multipliers folding may use (see fold); `stream_bits`:
-    the widest result beat the board's DMA takes (None: one beat per image)."""
-    tensors, nodes = run_passes(graph, folding, budget, lut_budget)
+    the widest result beat the board's DMA takes (None: one beat per image); `weight_sharing`:
+    codebooks where the weights take few values (the share pass)."""
+    tensors, nodes = run_passes(graph, folding, budget, lut_budget, weight_sharing=weight_sharing)
     image = tensors[graph.inputs[0]]
     logits = tensors[graph.outputs[0]]
     out_beat, out_beats = result_beats(logits, stream_bits)
@@ -48,7 +50,14 @@ def build(graph, folding, out_dir, budget=None, lut_budget=0, stream_bits=None):
             continue
         p = node.params
         w_file, b_file = out_dir / 'rom' / f'{node.name}_w.mem', out_dir / 'rom' / f'{node.name}_b.mem'
-        write_mem(w_file, weight_words(node.weights, p['PE'], p['SIMD'], p['W_W']), p['PE'] * p['SIMD'] * p['W_W'])
+        if node.codebook is None:
+            write_mem(w_file, weight_words(node.weights, p['PE'], p['SIMD'], p['W_W']), p['PE'] * p['SIMD'] * p['W_W'])
+        else:
+            c_file = out_dir / 'rom' / f'{node.name}_c.mem'
+            indices = codebook_indices(node.weights, node.codebook)
+            write_mem(w_file, weight_words(indices, p['PE'], p['SIMD'], p['CODE_W']), p['PE'] * p['SIMD'] * p['CODE_W'])
+            write_mem(c_file, [pack([v], p['W_W']) for v in node.codebook], p['W_W'])
+            p['CODEBOOK_FILE'] = f'rom/{c_file.name}'
         write_mem(b_file, bias_words(node.bias, p['PE'], p['B_W']), p['PE'] * p['B_W'])
         p.update(WEIGHT_FILE=f'rom/{w_file.name}', BIAS_FILE=f'rom/{b_file.name}')
     layers = [
@@ -99,7 +108,7 @@ def generate_rtl(graph, config, board, folder):
 
     with atomic_dir(folder) as rtl:
         return build(graph, load_folding(board.get('folding') or config['folding']), rtl, **multiplier_budget(board, config),
-                     stream_bits=board.get('stream_bits'))
+                     stream_bits=board.get('stream_bits'), weight_sharing=config['weight_sharing'])
 
 
 def main(argv=None):
@@ -124,7 +133,8 @@ def main(argv=None):
     graph = convert(qmodel, config, out.parent / f'{out.name}-hls')
     board = load_board(config['board'])
     if args.stop_after:
-        _, nodes = run_passes(graph, load_folding(board.get('folding') or config['folding']), **multiplier_budget(board, config), stop_after=args.stop_after)
+        _, nodes = run_passes(graph, load_folding(board.get('folding') or config['folding']), **multiplier_budget(board, config), stop_after=args.stop_after,
+                               weight_sharing=config['weight_sharing'])
         print(json.dumps([dict(name=n.name, module=n.module, inputs=n.inputs, outputs=n.outputs, params=n.params) for n in nodes], indent=1))
         return 0
     manifest = generate_rtl(graph, config, board, out)

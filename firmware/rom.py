@@ -1,4 +1,4 @@
-"""Weight and bias ROM images of pointwise_conv, in $readmemh format."""
+"""Weight and bias ROM images of pointwise_conv, in $readmemh format, and its codebook."""
 import numpy as np
 
 from firmware.fixed import pack
@@ -12,6 +12,20 @@ def weight_words(weights, pe, simd, bits):
     weights = np.pad(weights, ((0, 0), (0, sf * simd - n)))
     blocks = weights.reshape(c_out // pe, pe, sf, simd).transpose(0, 2, 1, 3)
     return [pack(block, bits) for block in blocks.reshape(-1, pe * simd)]
+
+
+def codebook(weights, width):
+    """(entries, index bits) of weights that take at most 2^(width-1) distinct values (shared
+    weights): the sorted distinct values, the last repeated up to 2^bits entries; else None."""
+    entries = np.unique(weights)
+    bits = max(1, int(len(entries) - 1).bit_length())
+    if bits >= width:
+        return None
+    return np.pad(entries, (0, (1 << bits) - len(entries)), mode='edge'), bits
+
+
+def codebook_indices(weights, entries):
+    return np.searchsorted(entries, weights)  # the first of equal entries: always a distinct value's own
 
 
 def bias_words(bias, pe, bits):

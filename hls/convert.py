@@ -16,7 +16,7 @@ from model.quant import INPUT_FORMAT, Fixed, QAdd, QConv2D, QGlobalAveragePoolin
 # heldout.npz that model.train keeps with a model trained on an image folder, a folder of class
 # subfolders, or sample-images: unlabelled crops of a shipped photograph); network: the spec the
 # model files are made from (model.reference), for the paper's networks
-OPTIONAL_KEYS = {'lut_multipliers': 0, 'data': 'fashion-mnist', 'network': None}
+OPTIONAL_KEYS = {'lut_multipliers': 0, 'data': 'fashion-mnist', 'network': None, 'weight_sharing': False}
 NAMED_DATA = ('fashion-mnist', 'sample-images')
 
 
@@ -35,6 +35,7 @@ VALUES = {
     'lut_multipliers': (lambda v: type(v) is int and v >= 0, 'a whole number >= 0'),
     'data': (lambda v: isinstance(v, str) and v != '', 'fashion-mnist, sample-images, a heldout.npz or an image folder path'),
     'network': (lambda v: v is None or isinstance(v, dict), 'a mapping (version, input_size, weights, ...) or null'),  # model.reference checks it
+    'weight_sharing': (lambda v: isinstance(v, bool), 'true or false'),
 }
 
 

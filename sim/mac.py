@@ -1,6 +1,7 @@
 """What the benches of the multiply-accumulate modules share (pointwise_conv, and conv2d, whose
 beats are the windows of sliding_window): random weights and inputs within a parameter set's
-formats, its ROM files, the reference dot product, and the check of a run against it."""
+formats (with CODE_W, drawn from a random codebook of 2^CODE_W entries), its ROM files, the
+reference dot product, and the check of a run against it."""
 import json
 import os
 
@@ -8,7 +9,7 @@ import cocotb
 import numpy as np
 
 from firmware.fixed import pack, unpack
-from firmware.rom import bias_words, weight_words, write_mem
+from firmware.rom import bias_words, codebook, codebook_indices, weight_words, write_mem
 from sim import reference
 from sim.axis_tb import TB
 
@@ -19,7 +20,9 @@ def case_data(params, seed=0):
     """Random weights, biases and inputs within the formats of a parameter set."""
     rng = np.random.default_rng(seed)
     n = params.get('N') or params['K'] ** 2 * params['C_IN']
-    w = rng.integers(-(1 << (params['W_W'] - 1)), 1 << (params['W_W'] - 1), (n, params['C_OUT']))
+    values = 1 << params.get('CODE_W', params['W_W'])
+    entries = rng.choice(np.arange(-(1 << (params['W_W'] - 1)), 1 << (params['W_W'] - 1)), values, replace=False)
+    w = entries[rng.integers(0, values, (n, params['C_OUT']))]
     b = rng.integers(-(1 << (params['B_W'] - 1)), 1 << (params['B_W'] - 1), params['C_OUT'])
     return w, b
 
@@ -28,9 +31,17 @@ def write_roms(params, build_dir):
     """The ROM files of a parameter set; returns the parameters with their paths."""
     build_dir.mkdir(parents=True, exist_ok=True)
     w, b = case_data(params)
-    write_mem(build_dir / 'w.mem', weight_words(w.T, params['PE'], params['SIMD'], params['W_W']), params['PE'] * params['SIMD'] * params['W_W'])
+    lanes, files = params['PE'] * params['SIMD'], dict(WEIGHT_FILE=str(build_dir / 'w.mem'), BIAS_FILE=str(build_dir / 'b.mem'))
+    if params.get('CODE_W'):  # the generator's codebook (firmware.rom), as the network's layers get it
+        entries, bits = codebook(w, params['W_W'])
+        assert bits == params['CODE_W']
+        write_mem(build_dir / 'w.mem', weight_words(codebook_indices(w.T, entries), params['PE'], params['SIMD'], bits), lanes * bits)
+        write_mem(build_dir / 'c.mem', [pack([v], params['W_W']) for v in entries], params['W_W'])
+        files['CODEBOOK_FILE'] = str(build_dir / 'c.mem')
+    else:
+        write_mem(build_dir / 'w.mem', weight_words(w.T, params['PE'], params['SIMD'], params['W_W']), lanes * params['W_W'])
     write_mem(build_dir / 'b.mem', bias_words(b, params['PE'], params['B_W']), params['PE'] * params['B_W'])
-    return dict(params, WEIGHT_FILE=str(build_dir / 'w.mem'), BIAS_FILE=str(build_dir / 'b.mem'))
+    return dict(params, **files)
 
 
 async def check(dut, idle, backpressure, beats_in, n_in, expected_from):

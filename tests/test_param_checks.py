@@ -17,6 +17,7 @@ CHECKS = {  # name: (module, sources, parameters, message)
     'pe': ('pointwise_conv', LIBRARY, dict(C_OUT=4, PE=3), 'C_OUT must be a multiple of PE'),
     'simd': ('pointwise_conv', LIBRARY, dict(N=8, SIMD=9), 'SIMD must be 1 to N'),
     'lut-muls': ('pointwise_conv', LIBRARY, dict(PE=1, SIMD=2, LUT_MULS=3), 'LUT_MULS must be at most PE*SIMD'),
+    'code-w': ('pointwise_conv', LIBRARY, dict(W_W=6, CODE_W=6), 'CODE_W must be 0 (no codebook) or 1 to W_W-1'),
     'window-rows': ('sliding_window', LIBRARY, dict(H=2, W=6, K=5), 'K must be at most H + PAD_T + PAD_B'),
     'window-columns': ('sliding_window', LIBRARY, dict(H=6, W=2, K=5), 'K must be at most W + PAD_L + PAD_R'),
     'window-stride': ('sliding_window', LIBRARY, dict(S=0), 'S must be at least 1'),
@@ -40,7 +41,7 @@ TOOLS = ('verilator', 'yosys', 'icarus')
 def build(tool, top, sources, parameters, cwd):
     """Elaborate `top` with `tool` (Icarus: compile and run); (exit status, output)."""
     files = [str(s) for s in sources]
-    for rom in ('weights.mem', 'bias.mem'):  # pointwise_conv's default ROM files, read at elaboration
+    for rom in ('weights.mem', 'bias.mem', 'codebook.mem'):  # pointwise_conv's default ROM files, read at elaboration
         (cwd / rom).write_text('0\n' * 64)
     if tool == 'verilator':
         runner.simulator('verilator')

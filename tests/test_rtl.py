@@ -51,6 +51,26 @@ def test_other_metaparameters_rtl_equals_csim(tmp_path):
     assert (conv1['K'], conv1['S'], conv1['PAD_T'] + conv1['PAD_B']) == (5, 2, 3)
 
 
+def test_shared_weights_rtl_equals_csim(quantized_variant, tmp_path):
+    from model import compress
+
+    qmodel = quantized_variant('vanilla')
+    pruned = qmodel.__class__.from_config(qmodel.get_config())
+    pruned.set_weights(qmodel.get_weights())
+    compress.apply_masks(pruned, compress.magnitude_masks(pruned, 0.5))
+    config = load_config(weight_sharing=True)
+    x = data.to_input(data.load('test')[0][:3]).astype(np.float64)
+    result = simulate(compress.share_weights(pruned, 4), config, x, tmp_path, 'verilator', log=lambda m: None)
+    np.testing.assert_array_equal(result['rtl'], result['csim'])
+    assert np.any(result['csim'] != 0), 'all-zero logits prove nothing'
+    convs = [layer for layer in result['manifest']['layers'] if layer['module'] in ('conv2d', 'pointwise_conv')]
+    for layer in convs:  # 15 shared values and zero: 4-bit indices in the ROM, a codebook per lane
+        p, memories = layer['params'], {m['what']: m for m in layer['memories']}
+        assert p['CODE_W'] == 4 and memories['weights']['width'] == p['PE'] * p['SIMD'] * 4, layer['name']
+        assert memories['codebook']['count'] == p['PE'] * p['SIMD'] and memories['codebook']['depth'] == 16
+    assert len(list((tmp_path / 'rtl' / 'rom').glob('*_c.mem'))) == len(convs)
+
+
 def test_shipped_model_on_icarus(tmp_path):
     from model.store import load_model
 

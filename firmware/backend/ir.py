@@ -41,6 +41,7 @@ class Node:
     params: dict = field(default_factory=dict)
     weights: np.ndarray = None  # (C_OUT, N) raw, for convolutions
     bias: np.ndarray = None
+    codebook: np.ndarray = None  # shared weights: the raw values the ROM's indices select
 
 
 def fmt_params(prefix, fmt):

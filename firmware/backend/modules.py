@@ -60,9 +60,12 @@ def memory(what, depth, width, count=1, ram='auto'):
 
 def rom_memories(p, n):
     """pointwise_conv's weight and bias ROMs: C_OUT/PE x N/SIMD words of PE*SIMD weights (in
-    block RAM), and a word of PE biases per C_OUT/PE."""
-    nf = p['C_OUT'] // p['PE']
-    return [memory('weights', nf * -(-n // p['SIMD']), p['PE'] * p['SIMD'] * p['W_W'], ram='block'), memory('biases', nf, p['PE'] * p['B_W'])]
+    block RAM; codebook indices where CODE_W), and a word of PE biases per C_OUT/PE; the codebook
+    read by each of the PE*SIMD lanes (a LUT ROM per lane)."""
+    nf, code_w = p['C_OUT'] // p['PE'], p.get('CODE_W', 0)
+    lanes = p['PE'] * p['SIMD']
+    roms = [memory('weights', nf * -(-n // p['SIMD']), lanes * (code_w or p['W_W']), ram='block'), memory('biases', nf, p['PE'] * p['B_W'])]
+    return roms + ([memory('codebook', 1 << code_w, p['W_W'], lanes, ram='lut')] if code_w else [])
 
 
 def window_memories(p, pixel_bits):

@@ -4,6 +4,7 @@ import numpy as np
 from firmware.backend.folding import choose_folding, divisors
 from firmware.backend.ir import PADS, GraphError, Node, Tensor, cast_params, consumers, fmt_params, producer
 from firmware.backend.modules import MODULES, channel_folded, multipliers, read_graph
+from firmware.rom import codebook
 
 FIFO_MARGIN = 2  # beats beyond the computed lag: the clone's output register and one in flight
 
@@ -34,6 +35,19 @@ def fuse(tensors, nodes, options):
             conv.module = 'pointwise_conv'
             conv.params = {k: v for k, v in p.items() if k not in ('H', 'W', 'C_IN', 'K', 'S', *PADS)}
             conv.params['N'] = p['C_IN']
+    return nodes
+
+
+def share(tensors, nodes, options):
+    """With `options` weight_sharing, each convolution whose weights take at most half the values
+    of their format gets a codebook (CODE_W-bit indices in its ROM, Deep Compression's shared
+    weights); without it, none: a codebook costs a stage and LUTs per multiplier, worth it only
+    where the model was trained to share."""
+    if options['weight_sharing']:
+        for node in [n for n in nodes if n.weights is not None]:
+            found = codebook(node.weights, node.params['W_W'])
+            if found:
+                node.codebook, node.params['CODE_W'] = found
     return nodes
 
 
@@ -139,16 +153,16 @@ def insert_fifos(tensors, nodes, options):
 
 
 # the passes over the nodes, in order: each pass(tensors, nodes, options) -> nodes
-PASSES = [('fuse', fuse), ('fold', fold), ('narrow', narrow), ('insert_fifos', insert_fifos)]
+PASSES = [('fuse', fuse), ('share', share), ('fold', fold), ('narrow', narrow), ('insert_fifos', insert_fifos)]
 
 
-def run_passes(graph, folding, budget=None, lut_budget=0, stop_after=None):
+def run_passes(graph, folding, budget=None, lut_budget=0, stop_after=None, weight_sharing=False):
     """(tensors, nodes) of the graph after its passes, up to `stop_after` (a pass name)."""
     names = [name for name, _ in PASSES]
     if stop_after is not None and stop_after not in names:
         raise GraphError(f'no pass {stop_after!r}; the passes are: {", ".join(names)}')
     tensors, nodes = read_graph(graph)
-    options = dict(folding=folding, budget=budget, lut_budget=lut_budget)
+    options = dict(folding=folding, budget=budget, lut_budget=lut_budget, weight_sharing=weight_sharing)
     for name, run in PASSES:
         nodes = run(tensors, nodes, options)
         if name == stop_after:

@@ -1,6 +1,6 @@
 // conv2d: a K x K convolution of a pixel stream: sliding_window feeding pointwise_conv.
 //   s_axis: H x W pixels of C_IN lanes (IN_W bits); m_axis: OH x OW pixels of C_OUT lanes.
-//   Padding, stride, folding, formats and ROM files as in the two modules; the window order
+//   Padding, stride, folding, formats, ROM files and codebook as in the two modules; the window order
 //   (ky, kx, c) is the order of each output's N = K*K*C_IN weights in the ROM.
 `resetall
 `timescale 1ns / 1ps
@@ -17,8 +17,10 @@ module conv2d #(
     parameter ACC_W = 24, parameter ACC_F = 0,
     parameter OUT_W = 8, parameter OUT_F = 0, parameter OUT_SIGNED = 0,
     parameter ROUND = 1, parameter SAT = 1, parameter RELU = 1,
+    parameter CODE_W = 0,
     parameter WEIGHT_FILE = "weights.mem",
-    parameter BIAS_FILE = "bias.mem"
+    parameter BIAS_FILE = "bias.mem",
+    parameter CODEBOOK_FILE = "codebook.mem"
 ) (
     input  wire                   clk,
     input  wire                   rst,
@@ -49,7 +51,8 @@ pointwise_conv #(
     .N(N), .C_OUT(C_OUT), .PE(PE), .SIMD(SIMD), .LUT_MULS(LUT_MULS),
     .IN_W(IN_W), .IN_F(IN_F), .IN_SIGNED(IN_SIGNED), .W_W(W_W), .W_F(W_F), .B_W(B_W), .B_F(B_F),
     .ACC_W(ACC_W), .ACC_F(ACC_F), .OUT_W(OUT_W), .OUT_F(OUT_F), .OUT_SIGNED(OUT_SIGNED),
-    .ROUND(ROUND), .SAT(SAT), .RELU(RELU), .WEIGHT_FILE(WEIGHT_FILE), .BIAS_FILE(BIAS_FILE)
+    .ROUND(ROUND), .SAT(SAT), .RELU(RELU),
+    .CODE_W(CODE_W), .WEIGHT_FILE(WEIGHT_FILE), .BIAS_FILE(BIAS_FILE), .CODEBOOK_FILE(CODEBOOK_FILE)
 ) mac (
     .clk(clk), .rst(rst),
     .s_axis_tdata(win_tdata), .s_axis_tvalid(win_tvalid), .s_axis_tready(win_tready),

@@ -8,6 +8,10 @@
 //   Weights: ROM WEIGHT_FILE ($readmemh), word a = nf*SF + sf
 //   holds w[nf*PE + p][sf*SIMD + s] (W_W bits, W_F fractional) at lane p*SIMD + s. Biases:
 //   BIAS_FILE, word nf holds b[nf*PE + p] (B_W bits, B_F fractional) at lane p.
+//   Shared weights (CODE_W > 0, Deep Compression): the ROM's lanes hold CODE_W-bit indices into
+//   the layer's codebook, CODEBOOK_FILE (2^CODE_W words of W_W bits), which each lane reads
+//   from the ROM's output register into a stage of its own (the block RAM's slow clock-to-out
+//   then drives no logic), a cycle more of latency.
 //   Arithmetic: exact products summed with the bias in ACC_W bits (ACC_F fractional, wrapping,
 //   as hls4ml's accum_t), then ReLU when RELU, then the cast to OUT_* (fixed_cast).
 //   Pipeline (FINN mvu style, nothing in it stalls): issue, ROM read, ROM output register,
@@ -31,8 +35,10 @@ module pointwise_conv #(
     parameter ACC_W = 24, parameter ACC_F = 0,
     parameter OUT_W = 8, parameter OUT_F = 0, parameter OUT_SIGNED = 0,
     parameter ROUND = 1, parameter SAT = 1, parameter RELU = 1,
+    parameter CODE_W = 0,  // bits of a weight's codebook index; 0: the ROM holds the weights
     parameter WEIGHT_FILE = "weights.mem",
-    parameter BIAS_FILE = "bias.mem"
+    parameter BIAS_FILE = "bias.mem",
+    parameter CODEBOOK_FILE = "codebook.mem"
 ) (
     input  wire                   clk,
     input  wire                   rst,
@@ -54,11 +60,14 @@ localparam SB = SF > 1 ? $clog2(SF) : 1;
 localparam XS = SIMD * IN_W;  // bits of one input slice
 localparam LEVELS = SIMD > 1 ? $clog2(SIMD) : 0;
 localparam PW = IN_W + 1 + W_W;  // a signed product
+localparam RW = CODE_W > 0 ? CODE_W : W_W;  // bits of a ROM lane
 // the tree is exact in TW bits, or wraps like the accumulator when that is narrower
 localparam TW = PW + LEVELS < ACC_W ? PW + LEVELS : ACC_W;
-// stages after issue (0): ROM (1), ROM register (2), multiplier operands (3), products (4),
+// stages after issue (0): ROM (1), ROM register (2), codebook (where CODE_W > 0), multiplier
+// operands (3), products (4),
 // tree levels, accumulate, rounding, saturation, assembly, FIFO
-localparam T_SUM = 4 + LEVELS;  // the stage that holds the tree's sum
+localparam DEC = CODE_W > 0 ? 1 : 0;  // the codebook's stage
+localparam T_SUM = 4 + DEC + LEVELS;  // the stage that holds the tree's sum
 localparam LATENCY = T_SUM + 5;  // from the last issue of a beat to its result leaving the FIFO
 // results that may be in flight or queued: enough that the credits never throttle a full pace
 localparam CREDITS = (LATENCY + 2 + DEPTH - 1) / DEPTH + 1;
@@ -88,9 +97,16 @@ generate
         $error("pointwise_conv: LUT_MULS must be at most PE*SIMD");
 `endif
     end
+    if (CODE_W < 0 || CODE_W >= W_W) begin : g_check_code_w
+`ifdef __ICARUS__
+        initial $fatal(1, "pointwise_conv: CODE_W must be 0 (no codebook) or 1 to W_W-1");
+`else
+        $error("pointwise_conv: CODE_W must be 0 (no codebook) or 1 to W_W-1");
+`endif
+    end
 endgenerate
 
-(* rom_style = "block" *) reg [PE*SIMD*W_W-1:0] weights [0:DEPTH-1];
+(* rom_style = "block" *) reg [PE*SIMD*RW-1:0] weights [0:DEPTH-1];
 reg [PE*B_W-1:0] biases [0:NF-1];
 initial begin
     $readmemh(WEIGHT_FILE, weights);
@@ -167,8 +183,8 @@ wire sum_valid = at_sum[CTL-1], sum_first = at_sum[CTL-2], sum_last = at_sum[CTL
 wire [NB-1:0] sum_nf = at_sum[NB-1:0];
 wire [NB-1:0] pre_sum_nf = ctl[(T_SUM-2)*CTL +: NB];
 
-// -- ROM read, its output register, and the input slice delayed to match
-reg [PE*SIMD*W_W-1:0] w_rom = 0, w_reg = 0;
+// -- ROM read, its output register, the codebook, and the input slice delayed to match
+reg [PE*SIMD*RW-1:0] w_rom = 0, w_reg = 0;
 reg [XS-1:0] x_rom = 0, x_reg = 0;
 reg [PE*B_W-1:0] b_reg = 0;
 always @(posedge clk) begin
@@ -178,6 +194,27 @@ always @(posedge clk) begin
     x_reg <= x_rom;
     b_reg <= biases[pre_sum_nf];  // arrives with the tree's sum
 end
+wire [PE*SIMD*W_W-1:0] w_op;  // the multipliers' weights and inputs
+wire [XS-1:0] x_op;
+generate
+    if (CODE_W > 0) begin : g_codebook
+        reg [W_W-1:0] codebook [0:(1 << CODE_W)-1];
+        initial $readmemh(CODEBOOK_FILE, codebook);
+        reg [PE*SIMD*W_W-1:0] w_dec = 0;
+        reg [XS-1:0] x_dec = 0;
+        integer lane;
+        always @(posedge clk) begin
+            for (lane = 0; lane < PE*SIMD; lane = lane + 1)
+                w_dec[lane*W_W +: W_W] <= codebook[w_reg[lane*CODE_W +: CODE_W]];
+            x_dec <= x_reg;
+        end
+        assign w_op = w_dec;
+        assign x_op = x_dec;
+    end else begin : g_plain
+        assign w_op = w_reg;
+        assign x_op = x_reg;
+    end
+endgenerate
 
 // -- per output: products, adder tree, accumulator, ReLU and cast
 reg [PE*ACC_W-1:0] acc = 0;
@@ -210,11 +247,11 @@ generate
             if (p*SIMD + s < LUT_MULS) begin : g_lut
                 mul_lut #(
                     .A_W(IN_W), .A_SIGNED(IN_SIGNED), .B_W(W_W), .B_SIGNED(1), .P_W(TW)
-                ) mul (.clk(clk), .a(x_reg[s*IN_W +: IN_W]), .b(w_reg[(p*SIMD + s)*W_W +: W_W]), .p(products[s*TW +: TW]));
+                ) mul (.clk(clk), .a(x_op[s*IN_W +: IN_W]), .b(w_op[(p*SIMD + s)*W_W +: W_W]), .p(products[s*TW +: TW]));
             end else begin : g_dsp
                 mul_pipe #(
                     .A_W(IN_W), .A_SIGNED(IN_SIGNED), .B_W(W_W), .B_SIGNED(1), .P_W(TW)
-                ) mul (.clk(clk), .a(x_reg[s*IN_W +: IN_W]), .b(w_reg[(p*SIMD + s)*W_W +: W_W]), .p(products[s*TW +: TW]));
+                ) mul (.clk(clk), .a(x_op[s*IN_W +: IN_W]), .b(w_op[(p*SIMD + s)*W_W +: W_W]), .p(products[s*TW +: TW]));
             end
         end
         wire signed [ACC_W-1:0] sum = $signed(tree[LEVELS*SIMD*TW +: TW]);

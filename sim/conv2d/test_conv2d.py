@@ -45,6 +45,8 @@ CASES = {  # the multipliers set the pace; the input does; the windows do (one p
     'same3x3-full': dict(FORMATS, H=5, W=6, C_IN=2, C_OUT=3, K=3, S=1, PAD_T=1, PAD_L=1, PAD_B=1, PAD_R=1, PE=3, SIMD=18, LUT_MULS=20),
     # 18 window inputs in passes of 7: the last takes 4, and zeros
     'same3x3-partial': dict(FORMATS, H=5, W=6, C_IN=2, C_OUT=4, K=3, S=1, PAD_T=1, PAD_L=1, PAD_B=1, PAD_R=1, PE=2, SIMD=7),
+    # shared weights: 4-bit codebook indices in the ROM
+    'same3x3-codebook': dict(FORMATS, H=5, W=6, C_IN=2, C_OUT=4, K=3, S=1, PAD_T=1, PAD_L=1, PAD_B=1, PAD_R=1, PE=2, SIMD=6, CODE_W=4),
 }
 
 

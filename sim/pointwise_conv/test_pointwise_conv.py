@@ -35,6 +35,9 @@ CASES = {  # folding: everything in one cycle, partly folded (some multipliers i
     # SIMD not dividing N: the last pass takes 2 (of 3) and 1 (of 4) inputs, the rest zeros
     'pe2-simd3-partial': dict(FORMATS, N=8, C_OUT=4, PE=2, SIMD=3), 'pe1-simd4-partial': dict(FORMATS, N=5, C_OUT=3, PE=1, SIMD=4, LUT_MULS=2),
     'signed-linear': dict(FORMATS, N=6, C_OUT=4, PE=2, SIMD=3, IN_SIGNED=1, RELU=0, OUT_SIGNED=1, OUT_W=9, LUT_MULS=6),
+    # shared weights: 3-bit codebook indices in the ROM, one codebook per layer (Deep Compression)
+    'codebook-pe2-simd4': dict(FORMATS, N=16, C_OUT=6, PE=2, SIMD=4, LUT_MULS=3, CODE_W=3),
+    'codebook-serial': dict(FORMATS, N=5, C_OUT=3, PE=1, SIMD=1, CODE_W=1),
 }
 
 
