@@ -72,15 +72,16 @@ def relative(path):
     return str(path.relative_to(cli.ROOT)) if path.is_relative_to(cli.ROOT) else str(path)
 
 
-def design_point(folder, out, data_source):
+def design_point(folder, out, data_source, weight_sharing=False):
     """The config.yaml of a trained model folder, written as data: hls/config.yaml's values with
-    this model, its data and its own output folder."""
+    this model, its data and its own output folder; `weight_sharing` for a model trained to share
+    its weights (the RTL's ROMs then hold codebook indices)."""
     out = Path(out)
     config = cli.read_mapping(cli.ROOT / 'hls' / 'config.yaml', cli.InputError, 'config', 'keys to values')
     config.pop('part', None)  # the board names it
     config.update(
         model=relative(out / 'quantized.keras'), float_model=relative(out / 'float.keras'),
-        output_dir=relative(cli.ROOT / 'build' / out.resolve().name / 'hls'), data=data_source,
+        output_dir=relative(cli.ROOT / 'build' / out.resolve().name / 'hls'), data=data_source, weight_sharing=weight_sharing,
     )  # fmt: skip
     header = f'# The design point of the model in {relative(out)} (written by model.train; hls/config.yaml explains each key).\n'
     (folder / 'config.yaml').write_text(header + yaml.safe_dump(config, sort_keys=False))
@@ -96,4 +97,4 @@ def write_model_folder(tmp, out, float_model, qmodel, summary, dataset):
     else:
         np.savez_compressed(tmp / 'heldout.npz', **dataset['heldout'])
         source = relative(Path(out) / 'heldout.npz')
-    design_point(tmp, out, source)
+    design_point(tmp, out, source, weight_sharing=bool(summary.get('share')))

@@ -245,8 +245,14 @@ def test_the_passes_are_listed_and_a_run_stops_after_one(default_graph, capsys):
     from firmware import generate
     from firmware.backend import passes
 
-    assert [name for name, _ in passes.PASSES] == ['fuse', 'fold', 'narrow', 'insert_fifos']
+    assert [name for name, _ in passes.PASSES] == ['fuse', 'share', 'fold', 'narrow', 'insert_fifos']
     _, fused = passes.run_passes(default_graph, {}, budget=220, stop_after='fuse')
+    assert not any('CODE_W' in n.params for n in fused)
+    # asked to share, a layer gets a codebook when its weights take at most half its format's values
+    _, shared = passes.run_passes(default_graph, {}, budget=220, stop_after='share', weight_sharing=True)
+    for node in [n for n in shared if n.weights is not None]:
+        values, code_w = len(np.unique(node.weights)), node.params.get('CODE_W')
+        assert (2 ** (code_w - 1) < values <= 2**code_w < 2 ** node.params['W_W']) if code_w else values > 2 ** (node.params['W_W'] - 1)
     assert 'PE' not in fused[0].params and not any(n.module == 'axis_fifo' for n in fused)
     _, folded = passes.run_passes(default_graph, {}, budget=220, stop_after='fold')
     assert all('PE' in n.params for n in folded if n.weights is not None) and not any(n.module == 'axis_fifo' for n in folded)
@@ -254,7 +260,7 @@ def test_the_passes_are_listed_and_a_run_stops_after_one(default_graph, capsys):
     assert gap.params['LANES'] == gap.params['C']  # all channels at once until `narrow`
     _, narrowed = passes.run_passes(default_graph, {}, budget=220, stop_after='narrow')
     assert next(n for n in narrowed if n.module == 'global_avg_pool').params['LANES'] < gap.params['C']
-    with pytest.raises(GraphError, match="no pass 'buffer'; the passes are: fuse, fold, narrow, insert_fifos"):
+    with pytest.raises(GraphError, match="no pass 'buffer'; the passes are: fuse, share, fold, narrow, insert_fifos"):
         passes.run_passes(default_graph, {}, budget=220, stop_after='buffer')
     assert generate.main(['--list-passes']) == 0
     assert 'insert_fifos  Give each fork' in capsys.readouterr().out
