@@ -6,7 +6,7 @@ import json
 
 import cli
 from firmware.boards import load_board
-from firmware.jobs import digest, roms
+from firmware.jobs import digest, module_files, roms
 from firmware.library import RTL
 
 EVIDENCE = cli.ROOT / 'firmware' / 'timing_evidence.json'
@@ -16,17 +16,25 @@ def sources_digest():
     return digest(*[str(p.relative_to(RTL)).encode() + p.read_bytes() for p in sorted(RTL.rglob('*.v'))])
 
 
+def design_sources(manifest):
+    """The library files a design is built from, in every family's form: the modules of its layers
+    and streams and those they instantiate (a module it does not use changes nothing of it)."""
+    tops = {layer['module'] for layer in manifest['layers']} | {m['module'] for m in manifest['stream_modules']}
+    families = [None, *sorted(p.name for p in RTL.iterdir() if p.is_dir())]
+    return sorted({path for top in tops for family in families for path in module_files(top, family)})
+
+
 def design_digest(manifest, rtl_dir):
-    """Identity of a generated design: RTL sources, every layer's module and parameters, ROMs."""
+    """Identity of a generated design: its RTL sources, every layer's module and parameters, ROMs."""
+    sources = [str(p.relative_to(RTL)).encode() + p.read_bytes() for p in design_sources(manifest)]
     layers = [(layer['name'], layer['module'], layer['params']) for layer in manifest['layers']]
-    return digest(sources_digest(), layers, *[rom for layer in manifest['layers'] for rom in roms(rtl_dir, layer['name'])])
+    return digest(*sources, layers, *[rom for layer in manifest['layers'] for rom in roms(rtl_dir, layer['name'])])
 
 
 def update_evidence(record, path=EVIDENCE):
-    """Keep the measured figures by design digest, so a report never shows another design's;
-    figures of RTL sources other than these are dropped (no design can match them any more)."""
+    """Keep the measured figures by design digest, so a report never shows another design's (a
+    design whose sources changed has another digest: its old figures match nothing any more)."""
     evidence = json.loads(path.read_text()) if path.exists() else {}
-    evidence = {k: v for k, v in evidence.items() if v.get('sources') == record.get('sources')}
     common = {k: v for k, v in record.items() if k != 'designs'}
     for digest_, entry in record['designs'].items():
         evidence[digest_] = {**evidence.get(digest_, {}), **common, **{k: v for k, v in entry.items() if v is not None}}

@@ -58,19 +58,37 @@ def test_bad_input_exits_2_before_any_work(args, message, tmp_path, capsys):
 
 
 def test_evidence_is_found_only_for_the_exact_design(tmp_path, monkeypatch):
+    import shutil
+
+    from firmware import library
+
+    library_copy = tmp_path / 'library'  # a copy of the module library to edit
+    shutil.copytree(library.RTL, library_copy)
+    monkeypatch.setattr(library, 'RTL', library_copy)
+    monkeypatch.setattr(evidence, 'RTL', library_copy)
     rtl = tmp_path / 'rtl'
     (rtl / 'rom').mkdir(parents=True)
     (rtl / 'rom' / 'conv_w.mem').write_text('01\n')
-    manifest = dict(layers=[dict(name='conv', module='pointwise_conv', params={'PE': 1})])
+    manifest = dict(layers=[dict(name='conv', module='pointwise_conv', params={'PE': 1})], stream_modules=[])
     monkeypatch.setattr(evidence, 'EVIDENCE', tmp_path / 'evidence.json')
     record = dict(part='LFE5U-85F-6BG381C', measured='2026-11-27', designs={
         evidence.design_digest(manifest, rtl): dict(slowest_module_mhz=130.0, network_mhz=101.0, network_folding='f.yaml')})  # fmt: skip
     evidence.update_evidence(record, evidence.EVIDENCE)
     lines = '\n'.join(evidence.clock_lines(manifest, rtl, 100, 10000, 'pynq-z2'))
     assert 'Vivado' in lines and '10,000' in lines and '130.0 MHz' in lines and '101.0 MHz' in lines
+
+    def found():
+        return '130.0 MHz' in '\n'.join(evidence.clock_lines(manifest, rtl, 100, 10000, 'pynq-z2'))
+
     (rtl / 'rom' / 'conv_w.mem').write_text('02\n')  # other weights: another design
-    lines = '\n'.join(evidence.clock_lines(manifest, rtl, 100, 10000, 'pynq-z2'))
-    assert 'none for this exact design' in lines
+    assert not found()
+    (rtl / 'rom' / 'conv_w.mem').write_text('01\n')
+    with open(library_copy / 'max_pool.v', 'a') as f:  # a module the design does not use
+        f.write('// changed\n')
+    assert found()
+    with open(library_copy / 'ecp5' / 'mul_pipe.v', 'a') as f:  # one it uses, in one family's form
+        f.write('// changed\n')
+    assert not found()
 
 
 def test_timing_of_v1_1_places_what_fits_the_85f_and_says_why_not_the_rest(tmp_path, capsys):
