@@ -26,7 +26,7 @@ def modules():
     """(top, sources): each module of the library on its own, its ECP5 form, each UART module."""
     library = rtl_sources()
     cases = [(p.stem, library) for p in library]
-    cases.append(('mul_pipe', rtl_sources(MULT18X18D, family='ecp5')))
+    cases += [(p.stem, rtl_sources(MULT18X18D, family='ecp5')) for p in sorted((RTL / 'ecp5').glob('*.v'))]
     cases += [(p.stem, [*library, *uart_sources()]) for p in uart_sources()]
     return cases
 

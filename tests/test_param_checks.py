@@ -18,6 +18,7 @@ CHECKS = {  # name: (module, sources, parameters, message)
     'simd': ('pointwise_conv', LIBRARY, dict(N=8, SIMD=9), 'SIMD must be 1 to N'),
     'lut-muls': ('pointwise_conv', LIBRARY, dict(PE=1, SIMD=2, LUT_MULS=3), 'LUT_MULS must be at most PE*SIMD'),
     'code-w': ('pointwise_conv', LIBRARY, dict(W_W=6, CODE_W=6), 'CODE_W must be 0 (no codebook) or 1 to W_W-1'),
+    'pair-widths': ('mul_pair', LIBRARY, dict(A_W=9, B_W=8), 'A_W + 2*B_W + 1 must be at most 25 and A at most 18 bits signed (DSP48E1)'),
     'window-rows': ('sliding_window', LIBRARY, dict(H=2, W=6, K=5), 'K must be at most H + PAD_T + PAD_B'),
     'window-columns': ('sliding_window', LIBRARY, dict(H=6, W=2, K=5), 'K must be at most W + PAD_L + PAD_R'),
     'window-stride': ('sliding_window', LIBRARY, dict(S=0), 'S must be at least 1'),
