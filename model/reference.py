@@ -10,6 +10,11 @@ records what they were made from):
   2. calibration (model.quantize) on the design point's images: a folder of the user's, else
      crops of a photograph a registry package ships (model.data.sample_images). No QAT: that
      takes labelled training images; `make quantize` does it for a model with them.
+  3. Deep Compression without retraining, where the spec asks: `prune` (the fraction of each
+     kernel's smallest weights zeroed, before calibration) and `share` (codebook index bits: each
+     conv's weights clustered by k-means, model.compress.share_weights; no fine-tuning, which
+     takes labelled images). Without trained weights this gives a network with the stated
+     sparsity and codebook size, for the hardware's size and speed, not for accuracy.
 """
 import hashlib
 import json
@@ -25,8 +30,10 @@ SPEC = {
     'preprocessing': (lambda v: v in (None, 'torch', 'caffe', 'none'), 'null, torch, caffe or none'),
     'bits': (lambda v: v in (4, 5, 6, 7, 8), '4 to 8'),
     'seed': (lambda v: type(v) is int and v >= 0, 'a whole number >= 0'),
+    'prune': (lambda v: type(v) in (int, float) and 0 <= v < 1, 'a fraction >= 0 and < 1'),
+    'share': (lambda v: v is None or (type(v) is int and 1 <= v <= 7), 'null or codebook index bits, 1 to 7'),
 }
-DEFAULTS = {'weights': None, 'preprocessing': None, 'bits': 8, 'seed': 1}
+DEFAULTS = {'weights': None, 'preprocessing': None, 'bits': 8, 'seed': 1, 'prune': 0, 'share': None}
 CALIBRATION_IMAGES = 64
 
 
@@ -68,7 +75,7 @@ def ensure(spec, float_path, quantized_path, data_source, log=print):
     it already; the folder is replaced only when both are written."""
     import keras
 
-    from model import data
+    from model import compress, data
     from model.pretrained import load_weights
     from model.quantize import calibrate, quantized_twin
     from model.squeezenet import squeezenet_v1_0, squeezenet_v1_1
@@ -89,11 +96,16 @@ def ensure(spec, float_path, quantized_path, data_source, log=print):
     model = build(input_shape=(size, size, 3))
     if spec['weights']:
         load_weights(model, spec['weights'], spec['preprocessing'])
+    if spec['prune']:
+        compress.apply_masks(model, compress.magnitude_masks(model, spec['prune']))
     images = data.test_set(data_source, (size, size, 3))[0][:CALIBRATION_IMAGES]
     qmodel = quantized_twin(model, calibrate(model, data.to_input(images), spec['bits'], spec['bits']))
+    if spec['share']:
+        qmodel = compress.share_weights(qmodel, spec['share'])
     folder.parent.mkdir(parents=True, exist_ok=True)
     with atomic_dir(folder) as tmp:
         save_model(model, tmp / float_path.name)
         save_model(qmodel, tmp / quantized_path.name)
         (tmp / 'network.json').write_text(json.dumps(record, indent=1) + '\n')
-    log(f'network: {model.count_params():,} parameters, {spec["bits"]}-bit, {len(images)} calibration images')
+    shared = f', pruned {spec["prune"]:.0%}' * bool(spec['prune']) + f', {spec["share"]}-bit shared weights' * bool(spec['share'])
+    log(f'network: {model.count_params():,} parameters, {spec["bits"]}-bit{shared}, {len(images)} calibration images')

@@ -46,12 +46,22 @@ def test_a_network_design_point_makes_its_model_once_and_again_when_the_spec_cha
     assert 'network: making' in capsys.readouterr().out
 
 
+def test_a_compressed_network_is_pruned_and_shares_its_weights(tmp_path):
+    from model.store import load_quantized
+
+    qmodel = load_quantized(load_config(design_point(tmp_path, prune=0.5, share=3))['model'])
+    kernel = qmodel.get_layer('fire9_expand3x3').quantized_weights()[0]
+    assert len(np.unique(kernel)) <= 8 and 0.45 < np.mean(kernel == 0) < 0.55
+
+
 @pytest.mark.parametrize('network, message', [
     (dict(version='2.0'), "network version must be '1.0' or '1.1', got '2.0'"),
     (dict(input_size=16), 'network input_size must be a whole number >= 32'),
     (dict(bits=12), 'network bits must be 4 to 8'),
     (dict(weights='missing.npz'), 'network weights file not found'),
     (dict(colour=True), "unknown network key(s) ['colour']"),
+    (dict(prune=1), 'network prune must be a fraction >= 0 and < 1'),
+    (dict(share=8), 'network share must be null or codebook index bits, 1 to 7'),
 ])  # fmt: skip
 def test_a_bad_network_spec_is_one_line_naming_the_key(tmp_path, network, message):
     with pytest.raises(cli.InputError) as err:
