@@ -60,7 +60,7 @@ train: $(READY)  ## train float then 8-bit QAT: the shipped default into model/d
 quantize: $(READY)  ## calibrate and QAT a float Keras model: MODEL=my.keras OUT=model/mine [DATA=images]
 	$(CLI) -m model.quantize --model "$(MODEL)" --out "$(OUT)" $(if $(DATA),--data "$(DATA)") $(STATUS)
 
-tables: $(READY)  ## retrain every design point of the compression and variants tables (~35 min)
+tables: $(READY)  ## retrain every design point of the compression and variants tables (~70 min)
 	$(CLI) -m model.tables $(STATUS)
 
 sweep: $(READY)  ## every point of a sweep file through its stages on Dask: SWEEP=sweeps/folding.yaml [SCHEDULER=tcp://host:8786]
