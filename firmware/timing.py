@@ -139,9 +139,11 @@ def step_place_and_route(ctx):
 
 
 def verdict(result, clock_mhz):
+    """FAIL, MET or MISSED; a module with no path from a register to a register (a join, such as
+    axis_concat) has no Fmax and meets any clock."""
     if not result['ok']:
         return 'FAIL'
-    return 'MET' if result['fmax_mhz'] >= clock_mhz else 'MISSED'
+    return 'MET' if result['fmax_mhz'] is None or result['fmax_mhz'] >= clock_mhz else 'MISSED'
 
 
 def format_report(ctx):
@@ -160,8 +162,10 @@ def format_report(ctx):
             fold = f'{p["PE"]}x{p["SIMD"]}' if 'PE' in p else '-'
             if r['ok']:
                 u = r['used']
-                rows.append(f'{layer["name"]:<30}{layer["module"]:<16}{fold:>8}{r["fmax_mhz"]:>10.1f}{u.get("TRELLIS_COMB", 0):>8,}{u.get("TRELLIS_FF", 0):>8,}'
-                            f'{u.get("MULT18X18D", 0):>6}{u.get("DP16KD", 0):>5}  {verdict(r, ctx.module_mhz):<7}  {short(r["path_from"])} -> {short(r["path_to"])}')  # fmt: skip
+                fmax = '-' if r['fmax_mhz'] is None else f'{r["fmax_mhz"]:.1f}'
+                path = f'{short(r["path_from"])} -> {short(r["path_to"])}' if r['fmax_mhz'] is not None else 'no register-to-register path'
+                rows.append(f'{layer["name"]:<30}{layer["module"]:<16}{fold:>8}{fmax:>10}{u.get("TRELLIS_COMB", 0):>8,}{u.get("TRELLIS_FF", 0):>8,}'
+                            f'{u.get("MULT18X18D", 0):>6}{u.get("DP16KD", 0):>5}  {verdict(r, ctx.module_mhz):<7}  {path}')  # fmt: skip
             else:
                 rows.append(f'{layer["name"]:<30}{layer["module"]:<16}{fold:>8}{"-":>10}  FAIL: {r["error"]}')
     if '(network)' in ctx.too_big:
@@ -200,7 +204,7 @@ def summary(ctx):
     for design in ctx.designs.values():
         placed = [layer for layer in design.manifest['layers'] if 'timing_key' in layer]
         mods = [ctx.results[layer['timing_key']] for layer in placed]
-        slowest = min((r['fmax_mhz'] for r in mods if r['ok']), default=None)
+        slowest = min((r['fmax_mhz'] for r in mods if r['ok'] and r['fmax_mhz'] is not None), default=None)
         out['designs'][design.digest] = dict(
             folding=design.folding, slowest_module_mhz=slowest, modules_ok=all(r['ok'] for r in mods),
             modules={layer['name']: ctx.results[layer['timing_key']].get('fmax_mhz') for layer in placed},
@@ -218,10 +222,9 @@ def step_report(ctx):
         (ctx.out / 'timing.json').write_text(json.dumps(record, indent=1) + '\n')
         evidence.update_evidence(record)
     module_results = [ctx.results[layer['timing_key']] for d in ctx.designs.values() for layer in d.manifest['layers'] if 'timing_key' in layer]
-    ok = all(r['ok'] and r['fmax_mhz'] >= ctx.module_mhz for r in module_results)
+    ok = all(verdict(r, ctx.module_mhz) == 'MET' for r in module_results)
     if ctx.network_key:
-        r = ctx.results[ctx.network_key]
-        ok = ok and r['ok'] and r['fmax_mhz'] >= ctx.clock_mhz
+        ok = ok and verdict(ctx.results[ctx.network_key], ctx.clock_mhz) == 'MET'
     ctx.met = ok
 
 

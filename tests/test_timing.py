@@ -107,3 +107,10 @@ def test_timing_of_v1_1_places_what_fits_the_85f_and_says_why_not_the_rest(tmp_p
     assert 'MET' in clone
     assert 'not placed, too big for the LFE5U-85F-6BG381C (see above): (network), conv10' in out
     assert not (tmp_path / 'timing' / 'timing.json').exists()
+
+
+def test_a_module_without_register_paths_meets_any_clock_and_is_reported():
+    """axis_concat is a join: nextpnr finds no register-to-register path, so it has no Fmax."""
+    join = dict(ok=True, fmax_mhz=None, used={'TRELLIS_COMB': 4}, path_from='', path_to='')
+    assert timing.verdict(join, 125) == 'MET' and timing.verdict(dict(join, fmax_mhz=120.0), 125) == 'MISSED'
+    assert timing.verdict(dict(join, ok=False), 125) == 'FAIL'
