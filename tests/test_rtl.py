@@ -51,6 +51,7 @@ def test_other_metaparameters_rtl_equals_csim(tmp_path):
     assert (conv1['K'], conv1['S'], conv1['PAD_T'] + conv1['PAD_B']) == (5, 2, 3)
 
 
+@pytest.mark.slow
 def test_shared_weights_rtl_equals_csim(quantized_variant, tmp_path):
     from model import compress
 

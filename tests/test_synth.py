@@ -134,7 +134,7 @@ def test_report_says_when_the_design_does_not_fit(tmp_path):
     (tmp_path / 'yosys' / 'per_layer.json').write_text(json.dumps(dict(per_layer=per_layer)))
     tiny = dict(boards.load_board('pynq-z2'), resources={'LUT': 100, 'FF': 1000, 'DSP': 3, 'BRAM36': 10})
     said = []
-    manifest = {'top': 'squeezenet_top', 'estimated_interval_cycles': 1000, 'layers': [], 'multipliers': 0}
+    manifest = {'top': 'squeezenet_top', 'estimated_interval_cycles': 1000, 'layers': [], 'multipliers': 0, 'stream_modules': []}
     ctx = xilinx.Context(tiny, {'model': Path('m.keras'), 'clock_period_ns': 10, 'folding': 'auto'}, tmp_path, say=said.append, manifest=manifest)
     xilinx.step_report(ctx)
     assert not ctx.fits and 'DOES NOT FIT' in said[-1]

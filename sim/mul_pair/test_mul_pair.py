@@ -46,8 +46,7 @@ async def run_products(dut):
 CASES = {  # (A_W, A_SIGNED, B_W, P_W)
     'u8-s8-17': (8, 0, 8, 17),  # activations after a ReLU times 8-bit weights: the common pair
     's8-s8-24': (8, 1, 8, 24),  # signed activations (a bypass), sign-extended into a wide tree
-    's8-s8-12': (8, 1, 8, 12),  # wrapped to a narrow accumulator
-    'u6-s4-10': (6, 0, 4, 10),  # narrow formats (a 4-bit model)
+    'u6-s4-8': (6, 0, 4, 8),  # narrow formats (a 4-bit model), the 10-bit products wrapped to 8
 }
 FORMS = {'portable': None, 'ecp5': 'ecp5'}
 
