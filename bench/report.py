@@ -250,10 +250,9 @@ def fmt_acc(v):
     return '' if v is None else f'{v:.4f}'
 
 
-def markdown(compression, variants, hw, timings, throughput, agreement, files, n_test, seconds):
-    lines = ['# SqueezeNet on the PYNQ-Z2: benchmark report', '',
-             f'Fashion-MNIST test set ({n_test:,} images). Every number below was measured by this run of `make bench`.', '',
-             '## Compression (the paper\'s Deep Compression table)', '',
+def compression_lines(compression):
+    """The compression table, its notes and what each point stores (Markdown lines)."""
+    lines = ['## Compression (the paper\'s Deep Compression table)', '',
              '| design point | parameters | non-zero | bits | dense KB | sparse KB | + Huffman KB | x smaller than float SqueezeNet | x smaller than AlexNet-style | the paper (ImageNet) | top-1 | csim top-1 | csim images differing |',
              '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|']  # fmt: skip
     for r in compression:
@@ -274,6 +273,13 @@ def markdown(compression, variants, hw, timings, throughput, agreement, files, n
     for r in compression:
         cells = [f"{r['parts'][raw] / 8192:.1f}" + (f" / {r['parts'][coded] / 8192:.1f}" if coded else '') for _, raw, coded in PARTS]
         lines.append(f"| {r['point']} | " + ' | '.join(cells) + ' |')
+    return lines
+
+
+def markdown(compression, variants, hw, timings, throughput, agreement, files, n_test, seconds):
+    lines = ['# SqueezeNet on the PYNQ-Z2: benchmark report', '',
+             f'Fashion-MNIST test set ({n_test:,} images). Every number below was measured by this run of `make bench`.', '',
+             *compression_lines(compression)]
     lines += ['',
               '## Variants (the paper\'s bypass table)', '',
               '| variant | parameters | 8-bit KB | float top-1 | 8-bit top-1 | csim top-1 | csim images differing |',

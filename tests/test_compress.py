@@ -103,3 +103,27 @@ def test_huffman_coding_beats_fixed_width_on_skewed_symbols():
     symbols = np.array([0] * 90 + [1] * 6 + [2] * 4)
     assert compress.huffman_bits(symbols) == 90 * 1 + 6 * 2 + 4 * 2
     assert compress.huffman_bits(np.zeros(5)) == 5
+
+
+def test_the_bench_compression_table_has_a_row_and_the_stored_parts_per_point(quantized_variant, monkeypatch):
+    from bench import report
+
+    qmodel, model = quantized_variant('vanilla'), squeezenet()
+    _, shared = shared_pruned(quantized_variant, 4)
+
+    class Points:  # what report.Evaluator gives, without training or csim
+        def float_point(self, folder):
+            return dict(top1=0.9, **compress.size_report(alexnet() if folder.name == 'alexnet' else model))
+
+        def fixed_point(self, folder):
+            size = compress.size_report(shared if 'shared' in folder.name else qmodel)
+            return dict(top1=0.8, csim_top1=0.8, csim_images=10, csim_differ=0, **size)
+
+    rows = report.compression_table(Points())
+    assert [r['point'] for r in rows] == [label for label, *_ in report.COMPRESSION]
+    shared_row = next(r for r in rows if '4-bit shared' in r['point'])
+    assert shared_row['bits'] == 4 and shared_row['compressed_kb'] < shared_row['sparse_kb'] <= shared_row['dense_kb']
+    assert shared_row['vs_alexnet'] > next(r for r in rows if r['point'] == 'SqueezeNet, 8-bit')['vs_alexnet']
+    text = '\n'.join(report.compression_lines(rows))
+    assert text.count('| SqueezeNet, pruned 50% + 8-bit, 4-bit shared (Deep Compression) |') == 2  # the table and its parts
+    assert 'SqueezeNet DC 6-bit: 510x (0.47 MB)' in text
