@@ -27,8 +27,7 @@ from firmware.backend.passes import PASSES, run_passes
 from firmware.backend.top import TOP, beat_bits, lane_bits, result_beats, stream_info, stream_modules, write_top
 from firmware import manifest as manifests
 from firmware.boards import load_board, multiplier_budget
-from firmware.fixed import pack
-from firmware.rom import bias_words, codebook_indices, weight_words, write_mem
+from firmware.rom import write_conv_roms
 
 
 def build(graph, folding, out_dir, budget=None, lut_budget=0, stream_bits=None, weight_sharing=False):
@@ -48,18 +47,8 @@ def build(graph, folding, out_dir, budget=None, lut_budget=0, stream_bits=None, 
     for node in nodes:
         if node.weights is None:
             continue
-        p = node.params
-        w_file, b_file = out_dir / 'rom' / f'{node.name}_w.mem', out_dir / 'rom' / f'{node.name}_b.mem'
-        if node.codebook is None:
-            write_mem(w_file, weight_words(node.weights, p['PE'], p['SIMD'], p['W_W']), p['PE'] * p['SIMD'] * p['W_W'])
-        else:
-            c_file = out_dir / 'rom' / f'{node.name}_c.mem'
-            indices = codebook_indices(node.weights, node.codebook)
-            write_mem(w_file, weight_words(indices, p['PE'], p['SIMD'], p['CODE_W']), p['PE'] * p['SIMD'] * p['CODE_W'])
-            write_mem(c_file, [pack([v], p['W_W']) for v in node.codebook], p['W_W'])
-            p['CODEBOOK_FILE'] = f'rom/{c_file.name}'
-        write_mem(b_file, bias_words(node.bias, p['PE'], p['B_W']), p['PE'] * p['B_W'])
-        p.update(WEIGHT_FILE=f'rom/{w_file.name}', BIAS_FILE=f'rom/{b_file.name}')
+        files = write_conv_roms(out_dir / 'rom', node.name, node.weights, node.bias, node.params, node.codebook)
+        node.params.update({param: f'rom/{path.name}' for param, path in files.items()})
     layers = [
         dict(name=n.name, module=n.module, cycles=MODULES[n.module].cycles(n, tensors), mac_cycles=mac_cycles(n, tensors), multipliers=multipliers(n),
              lut_multipliers=n.params.get('LUT_MULS', 0), output=n.outputs[0], output_beats=tensors[n.outputs[0]].pixels,

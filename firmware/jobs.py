@@ -15,6 +15,7 @@ from pathlib import Path
 
 from cli import cluster
 from firmware.library import RTL, rtl_sources
+from firmware.rom import ROM_FILES
 from model.store import atomic_dir
 
 @dataclass
@@ -56,10 +57,6 @@ def module_files(top, family):
     return sorted(files)
 
 
-# a layer's ROM files (firmware.generate), rom/<layer>_<kind>.mem, and the parameter naming each
-ROM_PARAMS = {'w': 'WEIGHT_FILE', 'b': 'BIAS_FILE', 'c': 'CODEBOOK_FILE'}
-
-
 def roms(rtl_dir, name):
     """Contents of a layer's ROM files (their paths differ between clones, their bits do not)."""
     return [p.read_bytes() for p in sorted((Path(rtl_dir) / 'rom').glob(f'{name}_*.mem'))]
@@ -74,7 +71,7 @@ def instance_jobs(instances, rtl_dir, family, *key_parts, jobs=None, **settings)
     keys = {}
     for name, module, params in instances:
         rom = Path(rtl_dir) / 'rom'  # a layer with weights has its ROM files there (firmware.generate)
-        roms_of = {param: str(rom / f'{name}_{kind}.mem') for kind, param in ROM_PARAMS.items() if (rom / f'{name}_{kind}.mem').exists()}
+        roms_of = {param: str(rom / f'{name}_{suffix}.mem') for param, suffix in ROM_FILES.items() if (rom / f'{name}_{suffix}.mem').exists()}
         used = [str(p.relative_to(RTL)).encode() + p.read_bytes() for p in module_files(module, family)]
         key = digest('module', *used, module, params, *roms(rtl_dir, name), *key_parts)
         job = jobs.setdefault(key, Job(key, 'module', module, rtl_sources(family=family), params={**params, **roms_of}, **settings))

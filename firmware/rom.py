@@ -24,12 +24,28 @@ def codebook(weights, width):
     return np.pad(entries, (0, (1 << bits) - len(entries)), mode='edge'), bits
 
 
-def codebook_indices(weights, entries):
-    return np.searchsorted(entries, weights)  # the first of equal entries: always a distinct value's own
-
-
 def bias_words(bias, pe, bits):
     return [pack(group, bits) for group in bias.reshape(-1, pe)]
+
+
+# the ROM files of a conv, <layer>_<suffix>.mem, by the parameter that names each
+ROM_FILES = {'WEIGHT_FILE': 'w', 'BIAS_FILE': 'b', 'CODEBOOK_FILE': 'c'}
+
+
+def write_conv_roms(folder, name, weights, bias, p, entries=None):
+    """A conv's ROM files in `folder` from its raw weights (C_OUT, N) and biases for parameters
+    `p`; with codebook `entries`, the weights as CODE_W-bit indices into them and the codebook's
+    own file. Returns {parameter: path} of the files written."""
+    files = {param: folder / f'{name}_{suffix}.mem' for param, suffix in ROM_FILES.items()}
+    if entries is None:
+        del files['CODEBOOK_FILE']
+        symbols, width = weights, p['W_W']
+    else:  # searchsorted finds the first of equal entries: always a distinct value's own
+        symbols, width = np.searchsorted(entries, weights), p['CODE_W']
+        write_mem(files['CODEBOOK_FILE'], [pack([v], p['W_W']) for v in entries], p['W_W'])
+    write_mem(files['WEIGHT_FILE'], weight_words(symbols, p['PE'], p['SIMD'], width), p['PE'] * p['SIMD'] * width)
+    write_mem(files['BIAS_FILE'], bias_words(bias, p['PE'], p['B_W']), p['PE'] * p['B_W'])
+    return files
 
 
 def write_mem(path, words, width):

@@ -119,14 +119,13 @@ def huffman_bits(symbols):
     counts = Counter(np.asarray(symbols).reshape(-1).tolist())
     if len(counts) <= 1:
         return sum(counts.values())
-    heap = [(count, i, 0) for i, count in enumerate(counts.values())]
+    heap = list(counts.values())
     heapq.heapify(heap)
-    total, tiebreak = 0, len(heap)
+    total = 0
     while len(heap) > 1:  # each merge adds one bit to every symbol below it: its count
-        a, b = heapq.heappop(heap), heapq.heappop(heap)
-        total += a[0] + b[0]
-        heapq.heappush(heap, (a[0] + b[0], tiebreak, 0))
-        tiebreak += 1
+        merged = heapq.heappop(heap) + heapq.heappop(heap)
+        total += merged
+        heapq.heappush(heap, merged)
     return total
 
 
@@ -144,12 +143,6 @@ def sparse_streams(symbols):
         stored += [0] * fillers + [int(flat[position])]
         relative += [longest] * fillers + [rest]
     return np.array(stored, np.int64), np.array(relative, np.int64)
-
-
-def sparse_bits(kernel, bits):
-    """Bits of a kernel stored as (value, relative index) pairs, fillers included."""
-    stored, _ = sparse_streams(kernel)
-    return len(stored) * (bits + INDEX_BITS)
 
 
 def layer_symbols(layer):

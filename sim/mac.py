@@ -9,7 +9,7 @@ import cocotb
 import numpy as np
 
 from firmware.fixed import pack, unpack
-from firmware.rom import bias_words, codebook, codebook_indices, weight_words, write_mem
+from firmware.rom import codebook, write_conv_roms
 from sim import reference
 from sim.axis_tb import TB
 
@@ -28,20 +28,16 @@ def case_data(params, seed=0):
 
 
 def write_roms(params, build_dir):
-    """The ROM files of a parameter set; returns the parameters with their paths."""
+    """The ROM files of a parameter set (with CODE_W, the generator's codebook of its weights, as
+    the network's layers get it); returns the parameters with their paths."""
     build_dir.mkdir(parents=True, exist_ok=True)
     w, b = case_data(params)
-    lanes, files = params['PE'] * params['SIMD'], dict(WEIGHT_FILE=str(build_dir / 'w.mem'), BIAS_FILE=str(build_dir / 'b.mem'))
-    if params.get('CODE_W'):  # the generator's codebook (firmware.rom), as the network's layers get it
+    entries = None
+    if params.get('CODE_W'):
         entries, bits = codebook(w, params['W_W'])
         assert bits == params['CODE_W']
-        write_mem(build_dir / 'w.mem', weight_words(codebook_indices(w.T, entries), params['PE'], params['SIMD'], bits), lanes * bits)
-        write_mem(build_dir / 'c.mem', [pack([v], params['W_W']) for v in entries], params['W_W'])
-        files['CODEBOOK_FILE'] = str(build_dir / 'c.mem')
-    else:
-        write_mem(build_dir / 'w.mem', weight_words(w.T, params['PE'], params['SIMD'], params['W_W']), lanes * params['W_W'])
-    write_mem(build_dir / 'b.mem', bias_words(b, params['PE'], params['B_W']), params['PE'] * params['B_W'])
-    return dict(params, **files)
+    files = write_conv_roms(build_dir, 'case', w.T, b, params, entries)
+    return dict(params, **{param: str(path) for param, path in files.items()})
 
 
 async def check(dut, idle, backpressure, beats_in, n_in, expected_from):

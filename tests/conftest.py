@@ -33,3 +33,15 @@ def quantized_variant():
         return cache[bypass, bits]
 
     return make
+
+
+@pytest.fixture(scope='session')
+def pruned_variant(quantized_variant):
+    """A copy of the vanilla quantized variant with half of each kernel pruned by magnitude."""
+    from model import compress
+
+    qmodel = quantized_variant('vanilla')
+    pruned = qmodel.__class__.from_config(qmodel.get_config())
+    pruned.set_weights(qmodel.get_weights())
+    compress.apply_masks(pruned, compress.magnitude_masks(pruned, 0.5))
+    return pruned

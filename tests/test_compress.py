@@ -15,7 +15,8 @@ def test_alexnet_baseline_has_about_50x_the_default_parameters():
 def test_sparse_bits_count_values_indices_and_fillers():
     kernel = np.zeros(40)
     kernel[[0, 3, 39]] = 1.0  # gaps 0, 2 and 35: the last needs two fillers (35 // 16)
-    assert compress.sparse_bits(kernel, 8) == (3 + 2) * (8 + compress.INDEX_BITS)
+    stored, relative = compress.sparse_streams(kernel)
+    assert len(stored) * 8 + len(relative) * compress.INDEX_BITS == (3 + 2) * (8 + compress.INDEX_BITS)
 
 
 def test_pruning_zeroes_the_smallest_weights_and_keeps_them_zero(quantized_variant):
@@ -49,18 +50,10 @@ def test_linear_kmeans_starts_evenly_and_finds_the_groups():
     assert len(set(nearest[:200])) == len(set(nearest[200:400])) == len(set(nearest[400:])) == 1
 
 
-def shared_pruned(quantized_variant, bits):
-    qmodel = quantized_variant('vanilla')
-    pruned = qmodel.__class__.from_config(qmodel.get_config())
-    pruned.set_weights(qmodel.get_weights())
-    compress.apply_masks(pruned, compress.magnitude_masks(pruned, 0.5))
-    return pruned, compress.share_weights(pruned, bits)
-
-
-def test_shared_weights_take_2_to_the_b_values_keep_pruned_zeros_and_survive_saving(quantized_variant, tmp_path):
+def test_shared_weights_take_2_to_the_b_values_keep_pruned_zeros_and_survive_saving(pruned_variant, tmp_path):
     from model.store import load_model, save_model
 
-    pruned, shared = shared_pruned(quantized_variant, 3)
+    pruned, shared = pruned_variant, compress.share_weights(pruned_variant, 3)
     save_model(shared, tmp_path / 'shared.keras')
     loaded = load_model(tmp_path / 'shared.keras')
     for layer in compress.conv_kernels(loaded):
@@ -74,12 +67,12 @@ def test_shared_weights_take_2_to_the_b_values_keep_pruned_zeros_and_survive_sav
     assert report['huffman_bytes'] < report['sparse_bytes'] <= report['dense_bytes']  # 3-bit indices: dense is the smaller
 
 
-def test_a_codebook_entry_learns_from_the_sum_of_its_weights_gradients(quantized_variant, test_images):
+def test_a_codebook_entry_learns_from_the_sum_of_its_weights_gradients(quantized_variant, pruned_variant, test_images):
     import tensorflow as tf
 
     from model import data
 
-    _, shared = shared_pruned(quantized_variant, 3)
+    shared = compress.share_weights(pruned_variant, 3)
     twin = shared.__class__.from_config(quantized_variant('vanilla').get_config())  # unshared, same values
     for layer in compress.conv_kernels(twin):
         source = shared.get_layer(layer.name)
@@ -105,11 +98,11 @@ def test_huffman_coding_beats_fixed_width_on_skewed_symbols():
     assert compress.huffman_bits(np.zeros(5)) == 5
 
 
-def test_the_bench_compression_table_has_a_row_and_the_stored_parts_per_point(quantized_variant, monkeypatch):
+def test_the_bench_compression_table_has_a_row_and_the_stored_parts_per_point(quantized_variant, pruned_variant):
     from bench import report
 
     qmodel, model = quantized_variant('vanilla'), squeezenet()
-    _, shared = shared_pruned(quantized_variant, 4)
+    shared = compress.share_weights(pruned_variant, 4)
 
     class Points:  # what report.Evaluator gives, without training or csim
         def float_point(self, folder):

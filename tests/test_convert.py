@@ -83,15 +83,11 @@ def test_overlapping_and_padded_pools_run_in_hls4ml_io_stream(h, w, pool, stride
     assert np.array_equal(graph.predict(x).reshape(expected.shape), expected)
 
 
-def test_pruned_and_shared_weights_are_bit_exact(quantized_variant, test_images, tmp_path):
+def test_pruned_and_shared_weights_are_bit_exact(pruned_variant, test_images, tmp_path):
     from model import compress
     from model.store import load_model, save_model
 
-    qmodel = quantized_variant('vanilla')
-    pruned = qmodel.__class__.from_config(qmodel.get_config())
-    pruned.set_weights(qmodel.get_weights())
-    compress.apply_masks(pruned, compress.magnitude_masks(pruned, 0.5))
-    save_model(compress.share_weights(pruned, 4), tmp_path / 'shared.keras')
+    save_model(compress.share_weights(pruned_variant, 4), tmp_path / 'shared.keras')
     shared = load_model(tmp_path / 'shared.keras')
     graph = convert(shared, load_config(), tmp_path / 'prj')
     compile_csim(graph)

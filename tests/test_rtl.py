@@ -52,16 +52,12 @@ def test_other_metaparameters_rtl_equals_csim(tmp_path):
 
 
 @pytest.mark.slow
-def test_shared_weights_rtl_equals_csim(quantized_variant, tmp_path):
+def test_shared_weights_rtl_equals_csim(pruned_variant, tmp_path):
     from model import compress
 
-    qmodel = quantized_variant('vanilla')
-    pruned = qmodel.__class__.from_config(qmodel.get_config())
-    pruned.set_weights(qmodel.get_weights())
-    compress.apply_masks(pruned, compress.magnitude_masks(pruned, 0.5))
     config = load_config(weight_sharing=True)
     x = data.to_input(data.load('test')[0][:3]).astype(np.float64)
-    result = simulate(compress.share_weights(pruned, 4), config, x, tmp_path, 'verilator', log=lambda m: None)
+    result = simulate(compress.share_weights(pruned_variant, 4), config, x, tmp_path, 'verilator', log=lambda m: None)
     np.testing.assert_array_equal(result['rtl'], result['csim'])
     assert np.any(result['csim'] != 0), 'all-zero logits prove nothing'
     convs = [layer for layer in result['manifest']['layers'] if layer['module'] in ('conv2d', 'pointwise_conv')]
