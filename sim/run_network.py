@@ -79,38 +79,63 @@ def run_rtl(manifest, rtl_dir, x, out, sim, log=step, cycle_limit=None):
     shards = [beats[i : i + SHARD_IMAGES] for i in range(0, len(beats), SHARD_IMAGES)]
     # a dataflow that deadlocks would otherwise run forever: ten times the modeled time is a failure
     limits = [cycle_limit or 10 * manifest['estimated_interval_cycles'] * (len(shard) + 2) for shard in shards]
-    tasks = [cluster.Task(digest(build_key, i, shard), simulate_shard, (design, manifest, shard, sim, limit, build_key),
-                          label=f'images {i * SHARD_IMAGES}-{i * SHARD_IMAGES + len(shard) - 1}')
-             for i, (shard, limit) in enumerate(zip(shards, limits))]  # fmt: skip
+    # several shards: the simulator is built once, by a task of its own, and its files go to the
+    # shards' workers (builds on every worker at once would share the cores the shards need)
+    builder = [cluster.Task(build_key, build_simulator, (design, manifest, sim), label='build')] if len(shards) > 1 else []
+    tasks = builder + [
+        cluster.Task(digest(build_key, i, shard), simulate_shard, (design, manifest, shard, sim, limit, build_key),
+                     needs=tuple(t.key for t in builder), label=f'images {i * SHARD_IMAGES}-{i * SHARD_IMAGES + len(shard) - 1}')
+        for i, (shard, limit) in enumerate(zip(shards, limits))]  # fmt: skip
     log(f'{sim}: building and simulating {manifest["top"]} on {len(x)} images' + (f' in {len(shards)} shards' if len(shards) > 1 else ''))
     started = time.time()
-    done = [cluster.run(tasks, f'{sim}: shards')[task.key] for task in tasks]
+    results = cluster.run(tasks, f'{sim}: shards')
     wall = time.time() - started
-    logs = Path(out) / sim
-    logs.mkdir(parents=True, exist_ok=True)
-    for i, result in enumerate(done):
-        for name, text in ({} if isinstance(result, cluster.Failed) else result.pop('logs')).items():
-            (logs / (name if len(done) == 1 else f'shard{i:03d}-{name}')).write_bytes(text)
-    failed = [r for r in done if isinstance(r, cluster.Failed)]
+    failed = [results[t.key] for t in tasks if isinstance(results[t.key], cluster.Failed)]
     if failed:
         raise (AssertionError if failed[0].kind == 'AssertionError' else cli.ToolFailed)(failed[0].error)
+    built = [results[t.key] for t in builder]
+    done = [results[t.key] for t in tasks[len(builder) :]]
+    logs = Path(out) / sim
+    logs.mkdir(parents=True, exist_ok=True)
+    for i, result in enumerate(built + done):
+        for name, text in result.pop('logs').items():
+            (logs / (name if len(done) == 1 else f'{"build" if i < len(built) else f"shard{i - len(built):03d}"}-{name}')).write_bytes(text)
     classes = stream_out['shape'][-1]
     raw = [unpack(int(v, 16), classes, stream_out['lane_bits'], stream_out['signed']) for r in done for v in r['logits']]
     return dict(rtl=np.array(raw) / 2.0 ** stream_out['frac'], arrivals=done[0]['arrivals'], layers=done[0]['layers'],
                 cycles=sum(r['cycles'] for r in done), seconds=sum(r['seconds'] for r in done),
-                build_seconds=max(r['build_seconds'] for r in done), peak_mb=max(r['peak_mb'] for r in done), shards=len(done), wall_seconds=wall)  # fmt: skip
+                build_seconds=max(r['build_seconds'] for r in built + done), peak_mb=max(r['peak_mb'] for r in built + done),
+                shards=len(done), wall_seconds=wall)  # fmt: skip
 
 
-def simulate_shard(scratch, design, manifest, beats, sim, cycle_limit, build_key):
-    """A task: the design's files into `scratch`, its simulator built (once per worker: a folder
-    the worker keeps, named by what it is built from) and run on `beats` (per image, its packed
-    input beats); the bench's result with the simulator's logs."""
+def write_design(scratch, design):
     rtl = scratch / 'rtl'
     for rel, data in design.items():
         (rtl / rel).parent.mkdir(parents=True, exist_ok=True)
         (rtl / rel).write_bytes(data)
+    return rtl
+
+
+def build_simulator(scratch, design, manifest, sim):
+    """A task: the design's simulator built in `scratch`; its files (runner.built_files) for the
+    shards, its build time and log."""
+    rtl = write_design(scratch, design)
+    started = time.time()
+    runner.build(manifest['top'], scratch / sim, runner.simulator(sim), sources=[rtl / f'{manifest["top"]}.v'])
+    return dict(files=runner.built_files(manifest['top'], scratch / sim, sim), build_seconds=time.time() - started,
+                peak_mb=peak_child_mb(), logs={'build.log': (scratch / sim / 'build.log').read_bytes()})  # fmt: skip
+
+
+def simulate_shard(scratch, design, manifest, beats, sim, cycle_limit, build_key, built=None):
+    """A task: the design's files into `scratch`, its simulator (`built` by build_simulator, else
+    built here; kept by the worker for its next shards in a folder named by what it is built
+    from) run on `beats` (per image, its packed input beats); the bench's result with the
+    simulator's logs."""
+    rtl = write_design(scratch, design)
     (scratch / 'images.json').write_text(json.dumps(beats))
     build = cluster.kept(f'sim-{build_key}') or scratch / sim
+    if built and not (build / 'built').exists():
+        runner.install_build(built['files'], build)
     result_file = scratch / 'result.json'
     started = time.time()
     runner.run(
@@ -120,7 +145,7 @@ def simulate_shard(scratch, design, manifest, beats, sim, cycle_limit, build_key
              'NETWORK_PROBES': json.dumps([[layer['name'], layer['output'], layer['output_beats']] for layer in manifest['layers']])},
     )  # fmt: skip
     result = json.loads(result_file.read_text())
-    logs = {name: (build / name).read_bytes() for name in ('build.log', 'sim.log') if (build / name).is_file()}
+    logs = {name: (build / name).read_bytes() for name in ('build.log', 'sim.log') if (build / name).is_file() and not (built and name == 'build.log')}
     return dict(result, build_seconds=time.time() - started - result['seconds'], peak_mb=peak_child_mb(), logs=logs)
 
 

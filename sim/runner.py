@@ -30,6 +30,46 @@ def simulator(name=None):
     return name
 
 
+def build(toplevel, build_dir, sim, parameters=None, sources=(), family=None):
+    """Build `toplevel` from firmware/rtl (plus `sources`) in build_dir; `parameters` as Verilog
+    values."""
+    from cocotb_tools.runner import get_runner
+
+    try:
+        get_runner(sim).build(
+            sources=rtl_sources(*sources, family=family),
+            hdl_toplevel=toplevel,
+            parameters=parameters or {},
+            build_dir=build_dir,
+            build_args=VERILATOR_ARGS if sim == 'verilator' else [],
+            timescale=('1ns', '1ps'),
+            always=True,
+            log_file=build_dir / 'build.log',
+        )
+    except RuntimeError as err:  # the log may be in a folder that the failure removes: show its end
+        log = build_dir / 'build.log'
+        tail = log.read_text(errors='replace').splitlines()[-25:] if log.exists() else []
+        raise RuntimeError(f'{sim} could not build {toplevel} ({err}); the end of its log:\n' + '\n'.join(tail)) from err
+    (build_dir / 'built').write_text('')
+
+
+def built_files(toplevel, build_dir, sim):
+    """{name: bytes} of what running a build needs (Verilator's executable, Icarus's compiled
+    design; the rest is object files), so that one build serves workers on other machines with
+    the same environment (install_build)."""
+    name = toplevel if sim == 'verilator' else 'sim.vvp'
+    return {name: (Path(build_dir) / name).read_bytes()}
+
+
+def install_build(files, build_dir):
+    """built_files of a build made elsewhere, written into build_dir as a build that run(reuse=True) runs."""
+    build_dir.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (build_dir / name).write_bytes(data)
+        (build_dir / name).chmod(0o755)
+    (build_dir / 'built').write_text('')
+
+
 def run(toplevel, test_module, test_dir, parameters=None, build_dir=None, sim=None, sources=(), env=None, testcase=None, family=None, design=None, reuse=False):
     """Build `toplevel` from firmware/rtl (plus `sources`) and run the cocotb module `test_module`
     (a file in `test_dir`); raises AssertionError when a cocotb test fails. `design`: a generated
@@ -44,24 +84,8 @@ def run(toplevel, test_module, test_dir, parameters=None, build_dir=None, sim=No
     parameters = {k: verilog_value(v) for k, v in parameters.items()}
     build_dir = Path(build_dir or cli.ROOT / 'build' / 'sim' / toplevel / f'{sim}-{tag}')
     runner = get_runner(sim)
-    built = build_dir / 'built'
-    try:
-        if not (reuse and built.exists()):
-            runner.build(
-                sources=rtl_sources(*sources, family=family),
-                hdl_toplevel=toplevel,
-                parameters=parameters,
-                build_dir=build_dir,
-                build_args=VERILATOR_ARGS if sim == 'verilator' else [],
-                timescale=('1ns', '1ps'),
-                always=True,
-                log_file=build_dir / 'build.log',
-            )
-            built.write_text('')
-    except RuntimeError as err:  # the log may be in a folder that the failure removes: show its end
-        log = build_dir / 'build.log'
-        tail = log.read_text(errors='replace').splitlines()[-25:] if log.exists() else []
-        raise RuntimeError(f'{sim} could not build {toplevel} ({err}); the end of its log:\n' + '\n'.join(tail)) from err
+    if not (reuse and (build_dir / 'built').exists()):
+        build(toplevel, build_dir, sim, parameters, sources, family)
     if design is not None:
         stage_roms(design, build_dir)  # the simulator runs in build_dir
     results = build_dir / 'results.xml'

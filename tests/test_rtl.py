@@ -290,7 +290,8 @@ def test_a_generated_design_moves_as_a_whole(tmp_path, monkeypatch):
         with cluster.session(workers=1):
             result = run_rtl(first['manifest'], moved, x, tmp_path / sim, sim, log=lambda m: None)
         np.testing.assert_array_equal(result['rtl'], first['csim'])
-        assert result['shards'] == 2 and (tmp_path / sim / sim / 'shard001-sim.log').is_file()
+        logs = sorted(p.name for p in (tmp_path / sim / sim).iterdir())
+        assert result['shards'] == 2 and logs == ['build-build.log', 'shard000-sim.log', 'shard001-sim.log'], logs
     top = first['manifest']['top']
     for staged in (True, False):
         work = tmp_path / f'yosys-{staged}'
