@@ -136,7 +136,8 @@ def _number(kind, low=None, high=None, low_open=False, high_open=False):
 count = _number(int, 1)                             # images, epochs of a run that must run, jobs
 whole = _number(int, 0)                             # epochs that may be 0, seeds
 bits = _number(int, 2, 16)                          # weight and activation bits
-codebook_bits = _number(int, 2, 8)                  # weight sharing's index bits (Deep Compression)
+CODEBOOK_BITS = range(2, 9)  # weight sharing's index bits (Deep Compression): make train --share, a network's share
+codebook_bits = _number(int, CODEBOOK_BITS[0], CODEBOOK_BITS[-1])
 fraction = _number(float, 0, 1, high_open=True)     # pruning
 positive = _number(float, 0, low_open=True)         # clocks, learning rates
 

@@ -31,7 +31,7 @@ SPEC = {
     'bits': (lambda v: v in (4, 5, 6, 7, 8), '4 to 8'),
     'seed': (lambda v: type(v) is int and v >= 0, 'a whole number >= 0'),
     'prune': (lambda v: type(v) in (int, float) and 0 <= v < 1, 'a fraction >= 0 and < 1'),
-    'share': (lambda v: v is None or (type(v) is int and 1 <= v <= 7), 'null or codebook index bits, 1 to 7'),
+    'share': (lambda v: v is None or (type(v) is int and v in cli.CODEBOOK_BITS), f'null or codebook index bits, {cli.CODEBOOK_BITS[0]} to {cli.CODEBOOK_BITS[-1]}'),
 }
 DEFAULTS = {'weights': None, 'preprocessing': None, 'bits': 8, 'seed': 1, 'prune': 0, 'share': None}
 CALIBRATION_IMAGES = 64

@@ -32,7 +32,7 @@ from model.training import accuracy, append_log, fit, load_data, write_model_fol
 
 
 def train(out, build=DEFAULT, epochs=20, qat_epochs=5, bits=8, lr=1e-2, batch_size=128, prune=0.0,
-          float_model=None, train_images=None, seed=1, data_dir=None, share=0):
+          float_model=None, train_images=None, seed=1, data_dir=None, share=0, augment=False):
     """Train one design point into the folder `out` (replaced only on success).
 
     float_model: a trained float model to start from instead of training one (its build is used).
@@ -40,6 +40,7 @@ def train(out, build=DEFAULT, epochs=20, qat_epochs=5, bits=8, lr=1e-2, batch_si
         `epochs` epochs (float) and kept at zero through QAT.
     data_dir: a folder of class subfolders of images (None: Fashion-MNIST).
     share: codebook index bits of weight sharing after QAT (0: none), its fine-tuning `qat_epochs`.
+    augment: random flips and shifts of the training images in every phase (model.training.augmented).
     """
     import keras
 
@@ -76,7 +77,7 @@ def train(out, build=DEFAULT, epochs=20, qat_epochs=5, bits=8, lr=1e-2, batch_si
                 f'{len(dataset["classes"])} classes, {epochs} float + {qat_epochs} QAT epochs')  # fmt: skip
             model = squeezenet(**build)
             say(f'parameters: {model.count_params()}')
-            append_log(log_csv, 'float', fit(model, x, labels, epochs, lr, batch_size, validation))
+            append_log(log_csv, 'float', fit(model, x, labels, epochs, lr, batch_size, validation, augment=augment, seed=seed))
         else:
             say(f'starting from {float_model}')
             model = load_model(float_model)
@@ -87,26 +88,26 @@ def train(out, build=DEFAULT, epochs=20, qat_epochs=5, bits=8, lr=1e-2, batch_si
             callbacks = [compress.keep_pruned(masks)]
             say(f'pruned {prune:.0%} of each kernel: top-1 {accuracy(model, x_test, test_labels):.4f}')
             if epochs:
-                append_log(log_csv, 'prune', fit(model, x, labels, epochs, lr / 10, batch_size, validation, callbacks))
+                append_log(log_csv, 'prune', fit(model, x, labels, epochs, lr / 10, batch_size, validation, callbacks, augment, seed))
         float_acc = accuracy(model, x_test, test_labels)
         say(f'float top-1 (held out): {float_acc:.4f}  [{time.time() - start:.0f} s]')
 
         qmodel = quantized_twin(model, calibrate(model, x[:2000], bits, bits))
         say(f'{bits}-bit before QAT top-1: {accuracy(qmodel, x_test, test_labels):.4f}')
         if qat_epochs:
-            append_log(log_csv, 'qat', fit(qmodel, x, labels, qat_epochs, lr / 10, batch_size, validation, callbacks))
+            append_log(log_csv, 'qat', fit(qmodel, x, labels, qat_epochs, lr / 10, batch_size, validation, callbacks, augment, seed))
         q_acc = accuracy(qmodel, x_test, test_labels)
         say(f'{bits}-bit QAT top-1 (held out): {q_acc:.4f}  [{time.time() - start:.0f} s]')
         if share:
             qmodel = compress.share_weights(qmodel, share)
             say(f'{share}-bit weight sharing before fine-tuning top-1: {accuracy(qmodel, x_test, test_labels):.4f}')
             if qat_epochs:
-                append_log(log_csv, 'share', fit(qmodel, x, labels, qat_epochs, lr / 10, batch_size, validation))
+                append_log(log_csv, 'share', fit(qmodel, x, labels, qat_epochs, lr / 10, batch_size, validation, augment=augment, seed=seed))
             compress.write_shared_kernels(qmodel)
             q_acc = accuracy(qmodel, x_test, test_labels)
             say(f'{share}-bit shared, codebooks fine-tuned, top-1 (held out): {q_acc:.4f}  [{time.time() - start:.0f} s]')
 
-        summary = dict(build=build, bits=bits, prune=prune, share=share, float_top1=float_acc, quantized_top1=q_acc,
+        summary = dict(build=build, bits=bits, prune=prune, share=share, augment=augment, float_top1=float_acc, quantized_top1=q_acc,
                        data=str(data_dir) if data_dir else 'fashion-mnist', classes=dataset['classes'])  # fmt: skip
         write_model_folder(tmp, out, model, qmodel, summary, dataset)
     return summary
@@ -146,6 +147,7 @@ def main(argv=None):
     parser.add_argument('--batch-size', type=cli.count, default=128)
     parser.add_argument('--train-images', type=cli.count, default=None, help='use only the first N training images')
     parser.add_argument('--seed', type=cli.whole, default=1)
+    parser.add_argument('--augment', action='store_true', help='random left-right flips and shifts of up to 10%% of the training images')
     args = parser.parse_args(argv)
     if args.out is None:
         if args.data or args.design or args.set or args.bypass or args.float_model:
@@ -154,7 +156,7 @@ def main(argv=None):
     build = read_design(args.design, args.set + ([f'bypass={args.bypass}'] if args.bypass else []))
     train(
         args.out, build, args.epochs, args.qat_epochs, args.bits, args.lr, args.batch_size,
-        args.prune, args.float_model, args.train_images, args.seed, args.data, args.share,
+        args.prune, args.float_model, args.train_images, args.seed, args.data, args.share, args.augment,
     )  # fmt: skip
     return 0
 

@@ -21,8 +21,22 @@ def linear_decay(lr, steps):
     return keras.optimizers.schedules.PolynomialDecay(lr, steps, end_learning_rate=0.0, power=1.0)
 
 
-def fit(model, x, y, epochs, lr, batch_size, validation, callbacks=()):
-    """Adam with a learning rate falling linearly to zero over the run; Keras progress bars."""
+def augmented(x, y, batch_size, seed):
+    """The training images shuffled in batches, each image flipped left-right at random and shifted
+    by up to 10% of its size (edges filled with zeros, the background of a normalised image), drawn
+    anew every epoch: the model itself has no augmentation layer for the chain to convert."""
+    import keras
+    import tensorflow as tf
+
+    flip = keras.layers.RandomFlip('horizontal', seed=seed)
+    shift = keras.layers.RandomTranslation(0.1, 0.1, fill_mode='constant', seed=seed)
+    dataset = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    return dataset.batch(batch_size).map(lambda a, b: (shift(flip(a, training=True), training=True), b)).prefetch(2)
+
+
+def fit(model, x, y, epochs, lr, batch_size, validation, callbacks=(), augment=False, seed=1):
+    """Adam with a learning rate falling linearly to zero over the run; Keras progress bars. With
+    `augment`, random flips and shifts of the training images (augmented)."""
     import keras
 
     steps = epochs * math.ceil(len(x) / batch_size)
@@ -31,8 +45,9 @@ def fit(model, x, y, epochs, lr, batch_size, validation, callbacks=()):
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=['accuracy'],
     )
+    inputs = dict(x=augmented(x, y, batch_size, seed)) if augment else dict(x=x, y=y, batch_size=batch_size)
     return model.fit(
-        x, y, batch_size=batch_size, epochs=epochs, validation_data=validation, callbacks=list(callbacks),
+        **inputs, epochs=epochs, validation_data=validation, callbacks=list(callbacks),
         verbose=1 if sys.stdout.isatty() else 2,  # progress bars on a terminal, a line per epoch in logs
     ).history
 

@@ -61,7 +61,8 @@ def test_a_compressed_network_is_pruned_and_shares_its_weights(tmp_path):
     (dict(weights='missing.npz'), 'network weights file not found'),
     (dict(colour=True), "unknown network key(s) ['colour']"),
     (dict(prune=1), 'network prune must be a fraction >= 0 and < 1'),
-    (dict(share=8), 'network share must be null or codebook index bits, 1 to 7'),
+    (dict(share=1), 'network share must be null or codebook index bits, 2 to 8'),
+    (dict(share=9), 'network share must be null or codebook index bits, 2 to 8'),
 ])  # fmt: skip
 def test_a_bad_network_spec_is_one_line_naming_the_key(tmp_path, network, message):
     with pytest.raises(cli.InputError) as err:
