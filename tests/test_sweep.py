@@ -151,3 +151,15 @@ def test_ctrl_c_cancels_the_sweep_keeps_what_ended_and_leaves_no_tool_alive(tmp_
     time.sleep(1)
     assert not [p for p in sleeping if alive(p)] and not [p for p in everything if alive(p)]
     assert len(list(kept.glob('*.json'))) == 1  # the task that ended is kept (a rerun skips it), no other
+
+
+def test_the_cluster_bench_reports_the_speed_up_beside_the_machines_ceiling(tmp_path, monkeypatch, capsys):
+    from bench import cluster as bench
+
+    walls = {1: 100.0, 2: 62.5}
+    monkeypatch.setattr(bench, 'timed_sim', lambda images, workers, out: (0, walls[workers], ['  PASS: RTL == csim bit for bit']))
+    monkeypatch.setattr(bench, 'parallel_ceiling', lambda workers: 1.65)
+    assert bench.main(['--images', '10', '--workers', '2', '--out', str(tmp_path)]) == 0
+    report = (tmp_path / 'report.md').read_text()
+    assert '| 1 | 100.0 | yes |' in report and '| 2 | 62.5 | yes |' in report
+    assert 'speed-up 1.60x (target 1.8x: MISSED)' in report and 'run 1.65x the work of one alone' in report
