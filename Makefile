@@ -69,7 +69,7 @@ sweep: $(READY)  ## every point of a sweep file through its stages on Dask: SWEE
 bench: $(READY)  ## report: the compression and variants tables, RTL and synthesis figures, plots
 	$(CLI) -m bench.report $(if $(IMAGES),--images $(IMAGES)) $(STATUS)
 
-bench-cluster: $(READY)  ## report: make sim of 2,000 images on 1 vs 2 Dask workers, side by side (~15 min)
+bench-cluster: $(READY)  ## report: make sim of 2,000 images on 1 vs 2 Dask workers, side by side (~30 min)
 	$(CLI) -m bench.cluster $(if $(IMAGES),--images $(IMAGES)) $(STATUS)
 
 bench-squeezenet: $(READY)  ## report: SqueezeNet v1.1/v1.0 at 224x224 through csim, RTL simulation, Yosys for the ZCU102 (~1 h)
