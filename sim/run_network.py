@@ -90,16 +90,17 @@ def run_rtl(manifest, rtl_dir, x, out, sim, log=step, cycle_limit=None):
     started = time.time()
     results = cluster.run(tasks, f'{sim}: shards')
     wall = time.time() - started
-    failed = [results[t.key] for t in tasks if isinstance(results[t.key], cluster.Failed)]
+    named = list(zip(['build'] * len(builder) + [f'shard{i:03d}' for i in range(len(shards))], [results[t.key] for t in tasks]))
+    logs = Path(out) / sim
+    logs.mkdir(parents=True, exist_ok=True)
+    for prefix, result in named:  # a failed run's logs too: those of the tasks that ended
+        for name, text in ({} if isinstance(result, cluster.Failed) else result.pop('logs')).items():
+            (logs / (name if len(shards) == 1 else f'{prefix}-{name}')).write_bytes(text)
+    failed = [result for _, result in named if isinstance(result, cluster.Failed)]
     if failed:
         raise (AssertionError if failed[0].kind == 'AssertionError' else cli.ToolFailed)(failed[0].error)
     built = [results[t.key] for t in builder]
     done = [results[t.key] for t in tasks[len(builder) :]]
-    logs = Path(out) / sim
-    logs.mkdir(parents=True, exist_ok=True)
-    for i, result in enumerate(built + done):
-        for name, text in result.pop('logs').items():
-            (logs / (name if len(done) == 1 else f'{"build" if i < len(built) else f"shard{i - len(built):03d}"}-{name}')).write_bytes(text)
     classes = stream_out['shape'][-1]
     raw = [unpack(int(v, 16), classes, stream_out['lane_bits'], stream_out['signed']) for r in done for v in r['logits']]
     return dict(rtl=np.array(raw) / 2.0 ** stream_out['frac'], arrivals=done[0]['arrivals'], layers=done[0]['layers'],
@@ -145,7 +146,7 @@ def simulate_shard(scratch, design, manifest, beats, sim, cycle_limit, build_key
              'NETWORK_PROBES': json.dumps([[layer['name'], layer['output'], layer['output_beats']] for layer in manifest['layers']])},
     )  # fmt: skip
     result = json.loads(result_file.read_text())
-    logs = {name: (build / name).read_bytes() for name in ('build.log', 'sim.log') if (build / name).is_file() and not (built and name == 'build.log')}
+    logs = {name: (build / name).read_bytes() for name in ('build.log', 'sim.log') if (build / name).is_file()}  # an installed build has no build.log
     return dict(result, build_seconds=time.time() - started - result['seconds'], peak_mb=peak_child_mb(), logs=logs)
 
 
