@@ -66,9 +66,9 @@ def run(cmd, cwd, log, check=True, watch=None, see=None):
     named = cwd / see if see else log
     name = Path(str(cmd[0])).name
     cli.check_interrupted()  # a worker thread must not start a tool once Ctrl-C came
-    with open(log, 'w') as out:
+    # started and registered under one lock: a stop_all between the two would miss the tool
+    with _lock, open(log, 'w') as out:
         process = subprocess.Popen([str(c) for c in cmd], cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    with _lock:
         _running.add(process)
     try:
         while process.poll() is None:
