@@ -270,17 +270,18 @@ class GlobalAvgPool(Module):
         return self.lanes_cycles(node, tensors, node.params['LANES'])
 
     def lanes_cycles(self, node, tensors, lanes):
-        # C / lanes cycles per pixel; one lane divided at a time, ACC_W + 2 cycles each, while
-        # the next image is summed
+        # C / lanes cycles per pixel; one lane divided at a time, ACC_W + 2 cycles each after a
+        # cycle that reads the first, while the next image is summed
         p = node.params
-        return max(p['H'] * p['W'] * (p['C'] // lanes), p['C'] * (p['ACC_W'] + 2))
+        return max(p['H'] * p['W'] * (p['C'] // lanes), p['C'] * (p['ACC_W'] + 2) + 1)
 
     def last_input(self, node, k):
         return node.params['H'] * node.params['W'] - 1
 
     def memories(self, p):
         groups = p['C'] // p['LANES']
-        return [memory('sums of two images', 2 * 2 ** max(1, (groups - 1).bit_length()), p['LANES'] * p['ACC_W'])]
+        # read twice a cycle (summing, dividing) at two addresses: two copies
+        return [memory('sums of two images', 2 * 2 ** max(1, (groups - 1).bit_length()), p['LANES'] * p['ACC_W'], 2)]
 
 
 class AxisClone(Module):

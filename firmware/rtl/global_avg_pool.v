@@ -4,13 +4,14 @@
 //   The sum is exact in ACC_W bits with ACC_F fractional bits; the average is the sum's raw
 //   value divided by H*W with truncation toward zero (ap_fixed's division by an integer), then
 //   cast to the output format.
-//   LANES channels are summed per cycle (LANES divides C): a pixel takes C / LANES cycles, read
-//   group by group from s_axis_tdata, which AXI-stream holds until the last group takes the
-//   beat. The sums are a memory of C / LANES words per image, two images (the one summed and
-//   the one divided), so a wide layer (SqueezeNet's 1000 classes) costs LANES adders, not C
-//   adders and 2*C registers. The division needs no multiplier: a restoring divider takes
-//   ACC_W + 2 cycles per lane, C lanes one after the other while the next image is summed.
-//   Cycles per image: max(H*W*C/LANES, C*(ACC_W + 2)).
+//   LANES channels are summed per cycle (LANES divides C): a pixel takes C / LANES cycles, its
+//   beat taken into a register that shifts a group down per cycle (the next beat is taken as
+//   the last group is summed). The sums are a block RAM of C / LANES words per image, two
+//   images (the one summed and the one divided), so a wide layer (SqueezeNet's 1000 classes)
+//   costs LANES adders, not C adders and 2*C registers. The division needs no multiplier: a
+//   restoring divider takes ACC_W + 2 cycles per lane, C lanes one after the other while the
+//   next image is summed, after a cycle that reads the first.
+//   Cycles per image: max(H*W*C/LANES, C*(ACC_W + 2) + 1).
 //   The averages gather in one register that is the output: it is held until taken, and the
 //   divider starts on the next image only then (m_axis_tready enters two registers).
 `resetall
@@ -55,7 +56,13 @@ generate
     end
 endgenerate
 
-// sums of two images, word {bank, group}: one is summed while the other is divided
+// the beat being summed, shifted down a group per cycle: the lanes summed are its lowest,
+// never a C/LANES-way multiplexer
+reg [C*IN_W-1:0] x = 0;
+reg x_valid = 0;
+// sums of two images, word {bank, group}: one is summed while the other is divided. Both reads
+// are registered (block RAM where deep): the summing side reads the group it takes next a
+// cycle ahead
 reg [SW-1:0] sums [0:2**(GB+1)-1];
 reg bank = 0;  // the image being summed
 
@@ -66,35 +73,54 @@ reg last_group = G == 1;  // group == G-1
 reg busy = 0;  // dividing or holding a result: the next image's last group must wait
 // the last group of an image hands its bank over, so the divider must be free then
 wire hold = at_end && last_group && busy;
-wire take = s_axis_tvalid && !hold;  // a group summed
-assign s_axis_tready = last_group && !hold;
+wire take = x_valid && !hold;  // a group summed
+wire load = s_axis_tvalid && s_axis_tready;
+assign s_axis_tready = !x_valid || (last_group && !hold);
 
-wire [SW-1:0] word = sums[{bank, group}];
+wire handover = take && last_group && at_end;
+wire [GB-1:0] group_next = last_group ? {GB{1'b0}} : group + 1'b1;
+wire [GB:0] read_at = take ? {handover ? !bank : bank, group_next} : {bank, group};
+reg [SW-1:0] word = 0;  // sums[{bank, group}]
+// with one group a pixel the word taken is the one written a cycle before, which the
+// registered read still has old: it comes from the adder instead
+reg forward = 0;
+reg [SW-1:0] forwarded = 0;
 wire [SW-1:0] word_next;
-wire [LANES*IN_W-1:0] lanes_in = s_axis_tdata[group*LANES*IN_W +: LANES*IN_W];
 genvar l;
 generate
     for (l = 0; l < LANES; l = l + 1) begin : g_sum
-        wire [IN_W-1:0] v = lanes_in[l*IN_W +: IN_W];
+        wire [IN_W-1:0] v = x[l*IN_W +: IN_W];
         wire signed [ACC_W-1:0] v_x = $signed({IN_SIGNED ? v[IN_W-1] : 1'b0, v}) <<< (ACC_F - IN_F);
-        wire signed [ACC_W-1:0] base = count == 0 ? {ACC_W{1'b0}} : $signed(word[l*ACC_W +: ACC_W]);
+        wire [ACC_W-1:0] stored = forward ? forwarded[l*ACC_W +: ACC_W] : word[l*ACC_W +: ACC_W];
+        wire signed [ACC_W-1:0] base = count == 0 ? {ACC_W{1'b0}} : $signed(stored);
         assign word_next[l*ACC_W +: ACC_W] = base + v_x;
     end
 endgenerate
-always @(posedge clk) if (take) sums[{bank, group}] <= word_next;
+always @(posedge clk) begin
+    if (take) sums[{bank, group}] <= word_next;
+    word <= sums[read_at];
+    forward <= G == 1 && take;
+    forwarded <= word_next;
+    if (load) x <= s_axis_tdata;
+    else if (take) x <= x >> (LANES * IN_W);
+end
 
 // truncating division of one lane, a quotient bit per cycle (restoring division by N): the
 // magnitude shifts out at the top while the quotient shifts in at the bottom, then the sign
 reg div_bank = 0;
 reg [GB-1:0] div_group = 0;
 reg [LB-1:0] div_lane = 0;
-wire [SW-1:0] div_word = sums[{div_bank, div_group}];
+// the lane loaded next, read a cycle ahead: the pointer moves on when a lane is loaded, and
+// a new image waits a cycle (fetching) for its first word
+reg [SW-1:0] div_word = 0;
+always @(posedge clk) div_word <= sums[{div_bank, div_group}];
 wire [ACC_W-1:0] s = div_word[div_lane*ACC_W +: ACC_W];
 reg [ACC_W-1:0] mag = 0;
 reg [RW-2:0] rem = 0;  // below N
 reg negative = 0;
 reg [$clog2(ACC_W+1)-1:0] step = 0;
-reg dividing = 0, stepping = 0, signing = 0, q_valid = 0, done = 0;
+reg dividing = 0, fetching = 0, stepping = 0, signing = 0, final_lane = 0, q_valid = 0, done = 0;
+wire start_lane = dividing && !fetching && !stepping && !signing;
 reg [ACC_W-1:0] q = 0;
 wire [RW-1:0] rem_in = {rem[RW-2:0], mag[ACC_W-1]};
 localparam [RW-1:0] N_RW = N;
@@ -121,7 +147,7 @@ assign m_axis_tdata = avg;
 assign m_axis_tvalid = done;
 
 always @(posedge clk) begin
-    if (dividing && !stepping && !signing) begin  // load a lane
+    if (start_lane) begin
         mag <= s[ACC_W-1] ? -s : s;
         negative <= s[ACC_W-1];
         rem <= 0;
@@ -131,33 +157,38 @@ always @(posedge clk) begin
     end
     if (signing) q <= negative ? -mag : mag;
     if (rst) begin
-        count <= 0; at_end <= N == 1; group <= 0; last_group <= G == 1; bank <= 0; div_bank <= 0;
-        div_group <= 0; div_lane <= 0; lanes_out <= 0; step <= 0;
-        dividing <= 0; stepping <= 0; signing <= 0; q_valid <= 0; cast_valid <= 0; busy <= 0; done <= 0;
+        x_valid <= 0; count <= 0; at_end <= N == 1; group <= 0; last_group <= G == 1; bank <= 0;
+        div_bank <= 0; div_group <= 0; div_lane <= 0; lanes_out <= 0; step <= 0; final_lane <= 0;
+        dividing <= 0; fetching <= 0; stepping <= 0; signing <= 0; q_valid <= 0; cast_valid <= 0;
+        busy <= 0; done <= 0;
     end else begin
         q_valid <= signing;
         cast_valid <= {cast_valid[0], q_valid};
+        if (load) x_valid <= 1;
+        else if (take && last_group) x_valid <= 0;
         if (take) begin
-            group <= last_group ? 0 : group + 1;
+            group <= group_next;
             last_group <= G == 1 || (!last_group && group == G_PRE[GB-1:0]);
             if (last_group) begin
                 count <= at_end ? 0 : count + 1;
                 at_end <= N == 1 || (!at_end && count == N-2);
             end
         end
-        if (take && last_group && at_end) begin
+        fetching <= handover;
+        if (handover) begin
             bank <= !bank;
             div_bank <= bank;
             dividing <= 1;
             busy <= 1;
             div_group <= 0;
             div_lane <= 0;
-        end else if (signing) begin
-            signing <= 0;
+        end else if (start_lane) begin
+            stepping <= 1;
+            step <= 0;
+            final_lane <= div_group == G_LAST[GB-1:0] && div_lane == L_LAST[LB-1:0];
             if (div_lane == L_LAST[LB-1:0]) begin
                 div_lane <= 0;
                 div_group <= div_group + 1;
-                if (div_group == G_LAST[GB-1:0]) dividing <= 0;
             end else begin
                 div_lane <= div_lane + 1;
             end
@@ -167,9 +198,9 @@ always @(posedge clk) begin
                 stepping <= 0;
                 signing <= 1;
             end
-        end else if (dividing) begin
-            stepping <= 1;
-            step <= 0;
+        end else if (signing) begin
+            signing <= 0;
+            if (final_lane) dividing <= 0;
         end
         if (cast_valid[1]) begin
             lanes_out <= lanes_out == C-1 ? 0 : lanes_out + 1;
