@@ -28,7 +28,11 @@ def uart_sources():
 def verilog_value(value):
     """A parameter value as Verilog writes it (a string or path quoted), in a top or on a
     simulator's command line."""
-    return f'"{value}"' if isinstance(value, (str, Path)) else str(value)
+    if isinstance(value, (str, Path)):
+        return f'"{value}"'
+    if isinstance(value, int) and value >= 1 << 31:  # an unsized literal is 32 bits (a lane mask)
+        return f"{value.bit_length()}'h{value:x}"
+    return str(value)
 
 
 def stage_roms(rtl_dir, work):

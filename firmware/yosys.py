@@ -7,6 +7,7 @@ from pathlib import Path
 
 from cli import tools
 from firmware.boards import RESOURCES
+from firmware.library import verilog_value
 
 INSTALL = 'apt-get install yosys (make setup does as root)'
 # a family's cells -> (resource, amount) in the board table's units
@@ -36,7 +37,7 @@ def version():
 
 
 def parameter(value):
-    return json.dumps(value) if isinstance(value, str) else str(value)
+    return json.dumps(value) if isinstance(value, str) else verilog_value(value)
 
 
 def script(sources, top, synth, params=None, after=()):
