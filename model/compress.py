@@ -1,8 +1,8 @@
 """Deep Compression on our models (Han et al.): magnitude pruning with retraining, trained
 quantization with weight sharing, and the stored size with and without Huffman coding.
 
-Pruning zeroes the smallest weights of each kernel and keeps them zero through retraining and
-QAT. Weight sharing (`share_weights`) replaces each conv's weights by 2**b codebook entries (b-bit
+Pruning zeroes the smallest weights of each kernel (or its weakest input channels whole) and
+keeps them zero through retraining and QAT. Weight sharing (`share_weights`) replaces each conv's weights by 2**b codebook entries (b-bit
 indices; entry 0 is zero), clustered by k-means with linear initialisation and then fine-tuned
 (model.quant.QConv2D's shared_bits). The quantized values stay on the layer's ap_fixed grid, so
 the chain's bit-exactness does not depend on how the weights were chosen.
@@ -35,6 +35,27 @@ def magnitude_masks(model, fraction):
         threshold = np.quantile(kernel, fraction)
         masks[layer.name] = (kernel > threshold).astype(np.float32)
     return masks
+
+
+def channel_masks(model, fraction):
+    """Per layer, keep the (1 - fraction) input channels of the largest L2 norm (over the kernel
+    window and the outputs) and zero the others whole, at least one kept: structured pruning,
+    which the hardware turns into fewer inputs (firmware.backend.passes.prune) instead of
+    stored zeros. The layers that read the image keep its channels."""
+    masks = {}
+    for layer in conv_kernels(model):
+        kernel = layer.kernel.numpy()
+        if any(layer.input is x for x in model.inputs):
+            continue
+        norms = np.sqrt((kernel.reshape(-1, *kernel.shape[-2:]) ** 2).sum(axis=(0, 2)))
+        keep = max(1, int(round(len(norms) * (1 - fraction))))
+        kept = np.zeros(len(norms), np.float32)
+        kept[np.argsort(-norms, kind='stable')[:keep]] = 1
+        masks[layer.name] = np.broadcast_to(kept[:, None], kernel.shape).astype(np.float32)
+    return masks
+
+
+PRUNE_BY = {'weight': magnitude_masks, 'channel': channel_masks}
 
 
 def apply_masks(model, masks):

@@ -32,12 +32,14 @@ from model.training import accuracy, append_log, fit, load_data, write_model_fol
 
 
 def train(out, build=DEFAULT, epochs=20, qat_epochs=5, bits=8, lr=1e-2, batch_size=128, prune=0.0,
-          float_model=None, train_images=None, seed=1, data_dir=None, share=0, augment=False):
+          float_model=None, train_images=None, seed=1, data_dir=None, share=0, augment=False, prune_by='weight'):
     """Train one design point into the folder `out` (replaced only on success).
 
     float_model: a trained float model to start from instead of training one (its build is used).
     prune: fraction of each layer's kernel weights removed by magnitude, then retrained for
         `epochs` epochs (float) and kept at zero through QAT.
+    prune_by: 'weight' (the smallest weights anywhere) or 'channel' (each layer's weakest input
+        channels whole, which the hardware neither stores nor multiplies; model.compress).
     data_dir: a folder of class subfolders of images (None: Fashion-MNIST).
     share: codebook index bits of weight sharing after QAT (0: none), its fine-tuning `qat_epochs`.
     augment: random flips and shifts of the training images in every phase (model.training.augmented).
@@ -83,10 +85,11 @@ def train(out, build=DEFAULT, epochs=20, qat_epochs=5, bits=8, lr=1e-2, batch_si
             model = load_model(float_model)
         callbacks = []
         if prune:
-            masks = compress.magnitude_masks(model, prune)
+            masks = compress.PRUNE_BY[prune_by](model, prune)
             compress.apply_masks(model, masks)
             callbacks = [compress.keep_pruned(masks)]
-            say(f'pruned {prune:.0%} of each kernel: top-1 {accuracy(model, x_test, test_labels):.4f}')
+            what = 'kernel' if prune_by == 'weight' else "kernel's input channels"
+            say(f'pruned {prune:.0%} of each {what}: top-1 {accuracy(model, x_test, test_labels):.4f}')
             if epochs:
                 append_log(log_csv, 'prune', fit(model, x, labels, epochs, lr / 10, batch_size, validation, callbacks, augment, seed))
         float_acc = accuracy(model, x_test, test_labels)
@@ -107,7 +110,7 @@ def train(out, build=DEFAULT, epochs=20, qat_epochs=5, bits=8, lr=1e-2, batch_si
             q_acc = accuracy(qmodel, x_test, test_labels)
             say(f'{share}-bit shared, codebooks fine-tuned, top-1 (held out): {q_acc:.4f}  [{time.time() - start:.0f} s]')
 
-        summary = dict(build=build, bits=bits, prune=prune, share=share, augment=augment, float_top1=float_acc, quantized_top1=q_acc,
+        summary = dict(build=build, bits=bits, prune=prune, prune_by=prune_by, share=share, augment=augment, float_top1=float_acc, quantized_top1=q_acc,
                        data=str(data_dir) if data_dir else 'fashion-mnist', classes=dataset['classes'])  # fmt: skip
         write_model_folder(tmp, out, model, qmodel, summary, dataset)
     return summary
@@ -141,6 +144,8 @@ def main(argv=None):
     parser.add_argument('--qat-epochs', type=cli.whole, default=5, help='quantization-aware epochs')
     parser.add_argument('--bits', type=cli.bits, default=8, help='weight and activation bits')
     parser.add_argument('--prune', type=cli.fraction, default=0.0, help='fraction of kernel weights to prune (0: none)')
+    parser.add_argument('--prune-by', default='weight', choices=('weight', 'channel'),
+                        help="what --prune removes: the smallest weights, or each layer's weakest input channels whole (the hardware skips them)")
     parser.add_argument('--share', type=cli.codebook_bits, default=0, metavar='BITS', help='weight sharing after QAT: codebook index bits, 2 to 8 (default: none)')
     parser.add_argument('--float-model', default=None, help='start from this trained float model (skips float training)')
     parser.add_argument('--lr', type=cli.positive, default=1e-2, help='initial learning rate (QAT starts at a tenth)')
@@ -156,7 +161,7 @@ def main(argv=None):
     build = read_design(args.design, args.set + ([f'bypass={args.bypass}'] if args.bypass else []))
     train(
         args.out, build, args.epochs, args.qat_epochs, args.bits, args.lr, args.batch_size,
-        args.prune, args.float_model, args.train_images, args.seed, args.data, args.share, args.augment,
+        args.prune, args.float_model, args.train_images, args.seed, args.data, args.share, args.augment, args.prune_by,
     )  # fmt: skip
     return 0
 

@@ -68,6 +68,41 @@ def test_shared_weights_rtl_equals_csim(pruned_variant, tmp_path):
     assert len(list((tmp_path / 'rtl' / 'rom').glob('*_c.mem'))) == len(convs)
 
 
+def test_dead_input_channels_are_neither_stored_nor_multiplied(tmp_path):
+    """Input channels pruned whole (model.compress.channel_masks) leave the convolution through
+    an axis_select: its fan-in, ROM and cycles shrink, and the chain stays bit-exact."""
+    from firmware.boards import load_board
+    from firmware.generate import generate_rtl
+    from model.store import load_model
+
+    config = load_config()
+    qmodel = load_model(config['model'])
+    dense = generate_rtl(convert(qmodel, config, tmp_path / 'hls'), config, load_board(config['board']), tmp_path / 'dense')
+    dead = {'fire2_expand3x3': [0, 2, 5], 'fire3_squeeze': list(range(0, 32, 2)), 'conv10': list(range(48))}
+    for name, channels in dead.items():
+        kernel = qmodel.get_layer(name).kernel
+        mask = np.ones(kernel.shape, np.float32)
+        mask[:, :, channels, :] = 0
+        kernel.assign(kernel * mask)
+    result = check_bit_exact(qmodel, tmp_path / 'pruned')
+    layers = {layer['name']: layer for layer in result['manifest']['layers']}
+    before = {layer['name']: layer for layer in dense['layers']}
+
+    def rom_bits(layer):
+        return next(m['depth'] * m['width'] for m in layer['memories'] if m['what'] == 'weights')
+
+    for name, channels in dead.items():
+        select, conv = layers[f'{name}_select']['params'], layers[name]
+        fan_in = 'N' if conv['module'] == 'pointwise_conv' else 'C_IN'
+        assert select['KEPT'] == conv['params'][fan_in] == before[name]['params'][fan_in] - len(channels)
+        assert bin(select['KEEP']).count('1') == select['KEPT'] and not any(select['KEEP'] >> c & 1 for c in channels)
+        assert rom_bits(conv) < rom_bits(before[name]), name
+    assert 'fire2_squeeze_select' not in layers  # nothing dead there
+    # faster, or as fast on fewer multipliers
+    pace = [(m['estimated_interval_cycles'], m['multipliers']) for m in (result['manifest'], dense)]
+    assert pace[0] < pace[1], pace
+
+
 def test_shipped_model_on_icarus(tmp_path):
     from model.store import load_model
 
@@ -242,7 +277,7 @@ def test_the_passes_are_listed_and_a_run_stops_after_one(default_graph, capsys):
     from firmware import generate
     from firmware.backend import passes
 
-    assert [name for name, _ in passes.PASSES] == ['fuse', 'share', 'fold', 'narrow', 'insert_fifos']
+    assert [name for name, _ in passes.PASSES] == ['fuse', 'prune', 'share', 'fold', 'narrow', 'insert_fifos']
     _, fused = passes.run_passes(default_graph, {}, budget=220, stop_after='fuse')
     assert not any('CODE_W' in n.params for n in fused)
     # asked to share, a layer gets a codebook when its weights take at most half its format's values
@@ -257,7 +292,7 @@ def test_the_passes_are_listed_and_a_run_stops_after_one(default_graph, capsys):
     assert gap.params['LANES'] == gap.params['C']  # all channels at once until `narrow`
     _, narrowed = passes.run_passes(default_graph, {}, budget=220, stop_after='narrow')
     assert next(n for n in narrowed if n.module == 'global_avg_pool').params['LANES'] < gap.params['C']
-    with pytest.raises(GraphError, match="no pass 'buffer'; the passes are: fuse, share, fold, narrow, insert_fifos"):
+    with pytest.raises(GraphError, match="no pass 'buffer'; the passes are: fuse, prune, share, fold, narrow, insert_fifos"):
         passes.run_passes(default_graph, {}, budget=220, stop_after='buffer')
     assert generate.main(['--list-passes']) == 0
     assert 'insert_fifos  Give each fork' in capsys.readouterr().out

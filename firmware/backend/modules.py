@@ -270,10 +270,10 @@ class GlobalAvgPool(Module):
         return self.lanes_cycles(node, tensors, node.params['LANES'])
 
     def lanes_cycles(self, node, tensors, lanes):
-        # C / lanes cycles per pixel; one lane divided at a time, ACC_W + 2 cycles each after a
-        # cycle that reads the first, while the next image is summed
+        # C / lanes cycles per pixel; one lane divided at a time, ACC_W + 2 cycles each after
+        # two cycles that read the first, while the next image is summed
         p = node.params
-        return max(p['H'] * p['W'] * (p['C'] // lanes), p['C'] * (p['ACC_W'] + 2) + 1)
+        return max(p['H'] * p['W'] * (p['C'] // lanes), p['C'] * (p['ACC_W'] + 2) + 2)
 
     def last_input(self, node, k):
         return node.params['H'] * node.params['W'] - 1
@@ -322,7 +322,16 @@ class AxisFifo(Module):
         return [memory('beats', p['DEPTH'], p['WIDTH'])]
 
 
-MODULES = {m.name: m for m in (ZeroPadding(), Relu(), Conv2d(), PointwiseConv(), MaxPool(), WindowMaxPool(), GlobalAvgPool(), AxisClone(), AxisConcat(), AxisAdd(), AxisFifo())}
+class AxisSelect(Module):
+    """The prune pass puts one before a convolution with dead input channels."""
+
+    name = 'axis_select'
+
+
+MODULES = {
+    m.name: m
+    for m in (ZeroPadding(), Relu(), Conv2d(), PointwiseConv(), MaxPool(), WindowMaxPool(), GlobalAvgPool(), AxisClone(), AxisConcat(), AxisAdd(), AxisFifo(), AxisSelect())
+}
 READS = {kind: m for m in MODULES.values() for kind in m.layers}
 
 

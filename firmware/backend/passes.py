@@ -38,6 +38,31 @@ def fuse(tensors, nodes, options):
     return nodes
 
 
+def prune(tensors, nodes, options):
+    """Each convolution's dead input channels (every weight of the channel zero: pruned whole)
+    dropped: an axis_select before it passes the others, so the dead ones cost neither ROM
+    bits nor multiplies nor cycles, and the window of a K x K convolution does not keep them.
+    Exact, since a zero weight adds nothing to any sum; the model and csim keep the zeros."""
+    for conv in [n for n in nodes if n.weights is not None]:
+        p = conv.params
+        c_in = p['N'] if conv.module == 'pointwise_conv' else p['C_IN']
+        per_channel = conv.weights.reshape(len(conv.weights), -1, c_in)  # (C_OUT, K*K, C_IN)
+        keep = per_channel.any(axis=(0, 1))
+        if keep.all():
+            continue
+        keep[np.argmax(keep)] = True  # a layer of zeros still takes one channel, to pace its beats
+        source = tensors[conv.inputs[0]]
+        kept = f'{conv.name}_kept'
+        tensors[kept] = Tensor(kept, source.shape[:-1] + (int(keep.sum()),), source.fmt)
+        mask = sum(1 << int(c) for c in np.flatnonzero(keep))
+        select = Node(f'{conv.name}_select', 'axis_select', [source.name], [kept], dict(LANES=c_in, LANE_W=source.fmt.width, KEEP=mask, KEPT=int(keep.sum())))
+        nodes.insert(nodes.index(conv), select)
+        conv.inputs = [kept] + conv.inputs[1:]
+        conv.weights = per_channel[:, :, keep].reshape(len(conv.weights), -1)
+        p['N' if conv.module == 'pointwise_conv' else 'C_IN'] = int(keep.sum())
+    return nodes
+
+
 def share(tensors, nodes, options):
     """With `options` weight_sharing, each convolution whose weights take at most half the values
     of their format gets a codebook (CODE_W-bit indices in its ROM, Deep Compression's shared
@@ -153,7 +178,7 @@ def insert_fifos(tensors, nodes, options):
 
 
 # the passes over the nodes, in order: each pass(tensors, nodes, options) -> nodes
-PASSES = [('fuse', fuse), ('share', share), ('fold', fold), ('narrow', narrow), ('insert_fifos', insert_fifos)]
+PASSES = [('fuse', fuse), ('prune', prune), ('share', share), ('fold', fold), ('narrow', narrow), ('insert_fifos', insert_fifos)]
 
 
 def run_passes(graph, folding, budget=None, lut_budget=0, stop_after=None, weight_sharing=False):

@@ -10,8 +10,8 @@
 //   images (the one summed and the one divided), so a wide layer (SqueezeNet's 1000 classes)
 //   costs LANES adders, not C adders and 2*C registers. The division needs no multiplier: a
 //   restoring divider takes ACC_W + 2 cycles per lane, C lanes one after the other while the
-//   next image is summed, after a cycle that reads the first.
-//   Cycles per image: max(H*W*C/LANES, C*(ACC_W + 2) + 1).
+//   next image is summed, after two cycles that read the first.
+//   Cycles per image: max(H*W*C/LANES, C*(ACC_W + 2) + 2).
 //   The averages gather in one register that is the output: it is held until taken, and the
 //   divider starts on the next image only then (m_axis_tready enters two registers).
 `resetall
@@ -60,9 +60,9 @@ endgenerate
 // never a C/LANES-way multiplexer
 reg [C*IN_W-1:0] x = 0;
 reg x_valid = 0;
-// sums of two images, word {bank, group}: one is summed while the other is divided. Both reads
-// are registered (block RAM where deep): the summing side reads the group it takes next a
-// cycle ahead
+// sums of two images, word {bank, group}: one is summed while the other is divided. Every
+// read of them is registered twice, the block RAM's and a register after it: its clock-to-out
+// (5.8 ns on the ECP5) leaves no time for logic behind it
 reg [SW-1:0] sums [0:2**(GB+1)-1];
 reg bank = 0;  // the image being summed
 
@@ -73,34 +73,66 @@ reg last_group = G == 1;  // group == G-1
 reg busy = 0;  // dividing or holding a result: the next image's last group must wait
 // the last group of an image hands its bank over, so the divider must be free then
 wire hold = at_end && last_group && busy;
-wire take = x_valid && !hold;  // a group summed
+wire stored_ready;  // the word of {bank, group} as summed so far is at hand
+wire take = x_valid && !hold && stored_ready;  // a group summed
 wire load = s_axis_tvalid && s_axis_tready;
-assign s_axis_tready = !x_valid || (last_group && !hold);
-
+assign s_axis_tready = !x_valid || (last_group && !hold && stored_ready);
 wire handover = take && last_group && at_end;
 wire [GB-1:0] group_next = last_group ? {GB{1'b0}} : group + 1'b1;
-wire [GB:0] read_at = take ? {handover ? !bank : bank, group_next} : {bank, group};
-reg [SW-1:0] word = 0;  // sums[{bank, group}]
-// with one group a pixel the word taken is the one written a cycle before, which the
-// registered read still has old: it comes from the adder instead
-reg forward = 0;
-reg [SW-1:0] forwarded = 0;
-wire [SW-1:0] word_next;
+
+wire [SW-1:0] stored, word_next;
 genvar l;
 generate
     for (l = 0; l < LANES; l = l + 1) begin : g_sum
         wire [IN_W-1:0] v = x[l*IN_W +: IN_W];
         wire signed [ACC_W-1:0] v_x = $signed({IN_SIGNED ? v[IN_W-1] : 1'b0, v}) <<< (ACC_F - IN_F);
-        wire [ACC_W-1:0] stored = forward ? forwarded[l*ACC_W +: ACC_W] : word[l*ACC_W +: ACC_W];
-        wire signed [ACC_W-1:0] base = count == 0 ? {ACC_W{1'b0}} : $signed(stored);
+        wire signed [ACC_W-1:0] base = count == 0 ? {ACC_W{1'b0}} : $signed(stored[l*ACC_W +: ACC_W]);
         assign word_next[l*ACC_W +: ACC_W] = base + v_x;
+    end
+    if (G < 3) begin : g_near
+        // a word is taken again within two cycles of its write, before a read could return
+        // it: the image's G words are the last G written (G = 2: the older)
+        reg [SW-1:0] recent = 0, older = 0;
+        always @(posedge clk) if (take) {older, recent} <= {recent, word_next};
+        assign stored = G == 1 ? recent : older;
+        assign stored_ready = 1;
+    end else begin : g_ahead
+        // the words are taken in a fixed order, group after group, and read in that order up
+        // to two ahead (read, then queued in q); a word is read at least a take after it was
+        // written since G >= 3. The reader follows the summed image's bank: the words it reads
+        // ahead for the next image's first pixel are not used (its sums start from zero)
+        reg [GB-1:0] r_group = 0;
+        reg [SW-1:0] r_word = 0;
+        reg r_valid = 0;
+        reg [1:0] ahead = 0;  // words read and not yet taken
+        reg [2*SW-1:0] q = 0;  // up to two words read, the one taken next at the bottom
+        reg [1:0] queued = 0;
+        wire read = ahead < 2 || take;
+        always @(posedge clk) begin
+            r_word <= sums[{bank, r_group}];
+            if (take) begin
+                // two queued: none in flight (at most two ahead)
+                if (queued == 2) q[SW-1:0] <= q[2*SW-1:SW];
+                else if (r_valid) q[SW-1:0] <= r_word;
+            end else if (r_valid) begin
+                if (queued == 0) q[SW-1:0] <= r_word;
+                else q[2*SW-1:SW] <= r_word;
+            end
+            if (rst) begin
+                r_group <= 0; r_valid <= 0; ahead <= 0; queued <= 0;
+            end else begin
+                r_valid <= read;
+                if (read) r_group <= r_group == G_LAST[GB-1:0] ? 0 : r_group + 1'b1;
+                ahead <= ahead + read - take;
+                queued <= queued + r_valid - take;
+            end
+        end
+        assign stored = q[SW-1:0];
+        assign stored_ready = queued != 0;
     end
 endgenerate
 always @(posedge clk) begin
     if (take) sums[{bank, group}] <= word_next;
-    word <= sums[read_at];
-    forward <= G == 1 && take;
-    forwarded <= word_next;
     if (load) x <= s_axis_tdata;
     else if (take) x <= x >> (LANES * IN_W);
 end
@@ -110,17 +142,21 @@ end
 reg div_bank = 0;
 reg [GB-1:0] div_group = 0;
 reg [LB-1:0] div_lane = 0;
-// the lane loaded next, read a cycle ahead: the pointer moves on when a lane is loaded, and
-// a new image waits a cycle (fetching) for its first word
-reg [SW-1:0] div_word = 0;
-always @(posedge clk) div_word <= sums[{div_bank, div_group}];
+// the lane loaded next, read two cycles ahead: the pointer moves on when a lane is loaded, and
+// a new image waits two cycles (fetching) for its first word
+reg [SW-1:0] div_read = 0, div_word = 0;
+always @(posedge clk) begin
+    div_read <= sums[{div_bank, div_group}];
+    div_word <= div_read;
+end
 wire [ACC_W-1:0] s = div_word[div_lane*ACC_W +: ACC_W];
 reg [ACC_W-1:0] mag = 0;
 reg [RW-2:0] rem = 0;  // below N
 reg negative = 0;
 reg [$clog2(ACC_W+1)-1:0] step = 0;
-reg dividing = 0, fetching = 0, stepping = 0, signing = 0, final_lane = 0, q_valid = 0, done = 0;
-wire start_lane = dividing && !fetching && !stepping && !signing;
+reg [1:0] fetching = 0;
+reg dividing = 0, stepping = 0, signing = 0, final_lane = 0, q_valid = 0, done = 0;
+wire start_lane = dividing && fetching == 0 && !stepping && !signing;
 reg [ACC_W-1:0] q = 0;
 wire [RW-1:0] rem_in = {rem[RW-2:0], mag[ACC_W-1]};
 localparam [RW-1:0] N_RW = N;
@@ -174,7 +210,7 @@ always @(posedge clk) begin
                 at_end <= N == 1 || (!at_end && count == N-2);
             end
         end
-        fetching <= handover;
+        fetching <= {fetching[0], handover};
         if (handover) begin
             bank <= !bank;
             div_bank <= bank;
