@@ -70,15 +70,20 @@ reg [$clog2(N+1)-1:0] count = 0;
 reg at_end = N == 1;  // count == N-1, as a register
 reg [GB-1:0] group = 0;
 reg last_group = G == 1;  // group == G-1
+reg final_group = N == 1 && G == 1;  // at_end && last_group: the image's last group
 reg busy = 0;  // dividing or holding a result: the next image's last group must wait
 // the last group of an image hands its bank over, so the divider must be free then
-wire hold = at_end && last_group && busy;
 wire stored_ready;  // the word of {bank, group} as summed so far is at hand
-wire take = x_valid && !hold && stored_ready;  // a group summed
-wire load = s_axis_tvalid && s_axis_tready;
-assign s_axis_tready = !x_valid || (last_group && !hold && stored_ready);
-wire handover = take && last_group && at_end;
+wire advance = !(final_group && busy) && stored_ready;
+wire take = x_valid && advance;  // a group summed
+// x loads whenever it may, valid input or not (x_valid says which): the C*IN_W bits' enables
+// and selects then come from registers alone, not from s_axis_tvalid
+wire may_load = !x_valid || (last_group && advance);
+assign s_axis_tready = may_load;
+wire handover = take && final_group;
 wire [GB-1:0] group_next = last_group ? {GB{1'b0}} : group + 1'b1;
+wire last_group_next = G == 1 || (!last_group && group == G_PRE[GB-1:0]);
+wire at_end_next = last_group ? N == 1 || (!at_end && count == N-2) : at_end;
 
 wire [SW-1:0] stored, word_next;
 genvar l;
@@ -127,13 +132,16 @@ generate
                 queued <= queued + r_valid - take;
             end
         end
+        // two words ahead once the first read lands, and so never fewer than one queued
+        reg warm = 0;
+        always @(posedge clk) warm <= !rst && (warm || queued != 0);
         assign stored = q[SW-1:0];
-        assign stored_ready = queued != 0;
+        assign stored_ready = warm;
     end
 endgenerate
 always @(posedge clk) begin
     if (take) sums[{bank, group}] <= word_next;
-    if (load) x <= s_axis_tdata;
+    if (may_load) x <= s_axis_tdata;
     else if (take) x <= x >> (LANES * IN_W);
 end
 
@@ -193,21 +201,21 @@ always @(posedge clk) begin
     end
     if (signing) q <= negative ? -mag : mag;
     if (rst) begin
-        x_valid <= 0; count <= 0; at_end <= N == 1; group <= 0; last_group <= G == 1; bank <= 0;
+        x_valid <= 0; count <= 0; at_end <= N == 1; group <= 0; last_group <= G == 1; final_group <= N == 1 && G == 1; bank <= 0;
         div_bank <= 0; div_group <= 0; div_lane <= 0; lanes_out <= 0; step <= 0; final_lane <= 0;
         dividing <= 0; fetching <= 0; stepping <= 0; signing <= 0; q_valid <= 0; cast_valid <= 0;
         busy <= 0; done <= 0;
     end else begin
         q_valid <= signing;
         cast_valid <= {cast_valid[0], q_valid};
-        if (load) x_valid <= 1;
-        else if (take && last_group) x_valid <= 0;
+        if (may_load) x_valid <= s_axis_tvalid;
         if (take) begin
             group <= group_next;
-            last_group <= G == 1 || (!last_group && group == G_PRE[GB-1:0]);
+            last_group <= last_group_next;
+            final_group <= last_group_next && at_end_next;
             if (last_group) begin
                 count <= at_end ? 0 : count + 1;
-                at_end <= N == 1 || (!at_end && count == N-2);
+                at_end <= at_end_next;
             end
         end
         fetching <= {fetching[0], handover};
