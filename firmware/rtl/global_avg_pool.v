@@ -57,7 +57,9 @@ generate
 endgenerate
 
 // the beat being summed, shifted down a group per cycle: the lanes summed are its lowest,
-// never a C/LANES-way multiplexer
+// never a C/LANES-way multiplexer. Once taken, a beat's groups are summed one a cycle without
+// a stall (the image's last beat is taken only when the divider is free for its sums), so x
+// has no enable and its select comes from two registers
 reg [C*IN_W-1:0] x = 0;
 reg x_valid = 0;
 // sums of two images, word {bank, group}: one is summed while the other is divided. Every
@@ -70,20 +72,19 @@ reg [$clog2(N+1)-1:0] count = 0;
 reg at_end = N == 1;  // count == N-1, as a register
 reg [GB-1:0] group = 0;
 reg last_group = G == 1;  // group == G-1
-reg final_group = N == 1 && G == 1;  // at_end && last_group: the image's last group
-reg busy = 0;  // dividing or holding a result: the next image's last group must wait
-// the last group of an image hands its bank over, so the divider must be free then
-wire stored_ready;  // the word of {bank, group} as summed so far is at hand
-wire advance = !(final_group && busy) && stored_ready;
-wire take = x_valid && advance;  // a group summed
-// x loads whenever it may, valid input or not (x_valid says which): the C*IN_W bits' enables
-// and selects then come from registers alone, not from s_axis_tvalid
-wire may_load = !x_valid || (last_group && advance);
-assign s_axis_tready = may_load;
-wire handover = take && final_group;
+reg busy = 0;  // dividing or holding a result
+wire take = x_valid;  // a group summed
+wire handover = take && last_group && at_end;  // the image's sums go to the divider
 wire [GB-1:0] group_next = last_group ? {GB{1'b0}} : group + 1'b1;
-wire last_group_next = G == 1 || (!last_group && group == G_PRE[GB-1:0]);
 wire at_end_next = last_group ? N == 1 || (!at_end && count == N-2) : at_end;
+// x loads whenever it may, valid input or not (x_valid says which)
+wire may_load = !x_valid || last_group;
+wire stored_ready;  // the sums are read ahead as far as the summing needs
+// the beat taken is the image's last: it hands the sums over at its end, so the divider must be
+// free before it is taken
+wire next_last = x_valid ? at_end_next : at_end;
+wire allowed = stored_ready && !(next_last && (busy || handover));  // handover: one pixel per image
+assign s_axis_tready = may_load && allowed;
 
 wire [SW-1:0] stored, word_next;
 genvar l;
@@ -141,8 +142,7 @@ generate
 endgenerate
 always @(posedge clk) begin
     if (take) sums[{bank, group}] <= word_next;
-    if (may_load) x <= s_axis_tdata;
-    else if (take) x <= x >> (LANES * IN_W);
+    x <= may_load ? s_axis_tdata : x >> (LANES * IN_W);
 end
 
 // truncating division of one lane, a quotient bit per cycle (restoring division by N): the
@@ -201,18 +201,17 @@ always @(posedge clk) begin
     end
     if (signing) q <= negative ? -mag : mag;
     if (rst) begin
-        x_valid <= 0; count <= 0; at_end <= N == 1; group <= 0; last_group <= G == 1; final_group <= N == 1 && G == 1; bank <= 0;
+        x_valid <= 0; count <= 0; at_end <= N == 1; group <= 0; last_group <= G == 1; bank <= 0;
         div_bank <= 0; div_group <= 0; div_lane <= 0; lanes_out <= 0; step <= 0; final_lane <= 0;
         dividing <= 0; fetching <= 0; stepping <= 0; signing <= 0; q_valid <= 0; cast_valid <= 0;
         busy <= 0; done <= 0;
     end else begin
         q_valid <= signing;
         cast_valid <= {cast_valid[0], q_valid};
-        if (may_load) x_valid <= s_axis_tvalid;
+        if (may_load) x_valid <= s_axis_tvalid && allowed;
         if (take) begin
             group <= group_next;
-            last_group <= last_group_next;
-            final_group <= last_group_next && at_end_next;
+            last_group <= G == 1 || (!last_group && group == G_PRE[GB-1:0]);
             if (last_group) begin
                 count <= at_end ? 0 : count + 1;
                 at_end <= at_end_next;
