@@ -33,7 +33,9 @@ COMPRESSION = [
     ('SqueezeNet, pruned 50% + 6-bit', RESULTS / 'pruned-q6', True, ''),
     ('SqueezeNet, pruned 50% + 8-bit, 6-bit shared (Deep Compression)', RESULTS / 'pruned-shared6', True, 'SqueezeNet DC 6-bit: 510x (0.47 MB)'),
     ('SqueezeNet, pruned 50% + 8-bit, 4-bit shared (Deep Compression)', RESULTS / 'pruned-shared4', True, ''),
+    ('SqueezeNet, 25% of input channels pruned + 8-bit', RESULTS / 'channels-q8', True, ''),
 ]
+CHANNELS = RESULTS / 'channels-q8'  # the point whose pruned channels the hardware skips
 # the stored parts of a point (model.compress.size_report), raw and Huffman-coded
 PARTS = [('weight symbols, dense', 'dense_bits', 'dense_huffman_bits'), ('weight symbols, sparse', 'sparse_bits', 'sparse_huffman_bits'),
          ('relative indices', 'relative_bits', 'relative_huffman_bits'), ('codebooks', 'codebook_bits', None), ('biases', 'bias_bits', None)]
@@ -185,6 +187,30 @@ def hardware(config, work, images):
     )  # fmt: skip
 
 
+def weight_rom_bits(manifest):
+    return sum(m['depth'] * m['width'] * m['count'] for layer in manifest['layers'] for m in layer['memories'] if m['what'] == 'weights')
+
+
+def pruned_hardware(config, work, images):
+    """RTL simulation of the channel-pruned point beside the default design: its dead input
+    channels neither stored nor multiplied (the backend's prune pass)."""
+    from model import data
+    from model.store import load_model
+    from sim import runner
+    from sim.run_network import simulate, timing
+
+    x = data.to_input(images).astype(np.float64)
+    rows = {}
+    for label, folder in (('dense (model/default)', DEFAULT), ('25% of input channels pruned (channels-q8)', CHANNELS)):
+        r = simulate(load_model(folder / 'quantized.keras'), config, x, work / f'rtl_{folder.name}', runner.simulator(), log=step)
+        m = r['manifest']
+        rows[label] = dict(
+            interval=timing(r['arrivals'])[0], multipliers=m['multipliers'], rom_kbit=weight_rom_bits(m) / 1024,
+            selects=sum(layer['module'] == 'axis_select' for layer in m['layers']), differ=int(np.sum(np.any(r['rtl'] != r['csim'], axis=1))),
+        )  # fmt: skip
+    return dict(images=len(x), rows=rows)
+
+
 def plots(out, compression, variants, hw, confusion):
     import matplotlib
 
@@ -276,7 +302,7 @@ def compression_lines(compression):
     return lines
 
 
-def markdown(compression, variants, hw, timings, throughput, agreement, files, n_test, seconds):
+def markdown(compression, variants, hw, pruned, timings, throughput, agreement, files, n_test, seconds):
     lines = ['# SqueezeNet on the PYNQ-Z2: benchmark report', '',
              f'Fashion-MNIST test set ({n_test:,} images). Every number below was measured by this run of `make bench`.', '',
              *compression_lines(compression)]
@@ -314,6 +340,11 @@ def markdown(compression, variants, hw, timings, throughput, agreement, files, n
         stalled = '' if r['stalled'] is None else f"{r['stalled']:.0%}"
         simulated = '' if r['simulated'] is None else f"{r['simulated']:,}"
         lines.append(f"| {r['layer']}{mark} | {r['fold']} | {mults} | {r['modeled']:,} | {simulated} | {busy} | {stalled} |")
+    lines += ['', f"## Pruned channels in hardware (RTL simulation, {pruned['images']} images each)", '',
+              '| design | cycles per image | multipliers | weight ROM Kbit | convs with dropped channels | images differing from csim |',
+              '|---|---:|---:|---:|---:|---:|']  # fmt: skip
+    for label, r in pruned['rows'].items():
+        lines.append(f"| {label} | {r['interval']:,} | {r['multipliers']} | {r['rom_kbit']:.1f} | {r['selects']} | {r['differ']} |")
     lines += ['', '## C simulation throughput', '',
               f"The default design point's compiled C simulation on the first {throughput['images']:,} test images, "
               f"the same images and logits each way (best of {throughput['rounds']} runs each, taken in turn):", '', '| processes | images/s |', '|---:|---:|']
@@ -362,6 +393,8 @@ def main(argv=None):
         variants = variants_table(ev)
         step('hardware: RTL simulation of the default design')
         hw = hardware(config, out / 'work', images[: args.rtl_images])
+        step('hardware: RTL simulation of the channel-pruned point')
+        pruned = pruned_hardware(config, out / 'work', images[: args.rtl_images])
         default = ev.fixed_point(DEFAULT)
         step('C simulation throughput: one process, then one per core')
         throughput = csim_throughput(ev, DEFAULT)
@@ -369,9 +402,9 @@ def main(argv=None):
         confusion = np.zeros((10, 10), dtype=int)
         np.add.at(confusion, (labels, default['twin_logits'].argmax(1)), 1)
         files = plots(out, compression, variants, hw, confusion)
-        report = markdown(compression, variants, hw, ev.timings, throughput, agreement, files, len(labels), time.time() - started)
+        report = markdown(compression, variants, hw, pruned, ev.timings, throughput, agreement, files, len(labels), time.time() - started)
         (out / 'report.md').write_text(report)
-        results = dict(compression=compression, variants=variants, hardware={k: v for k, v in hw.items() if k != 'board'},
+        results = dict(compression=compression, variants=variants, hardware={k: v for k, v in hw.items() if k != 'board'}, pruned_hardware=pruned,
                        timings=ev.timings, csim_throughput=throughput, float_vs_fixed=agreement)  # fmt: skip
         (out / 'results.json').write_text(json.dumps(results, indent=1, default=float) + '\n')
         shutil.rmtree(out / 'work')  # hls4ml projects and simulator builds: large, and rebuilt each run

@@ -4,8 +4,9 @@
 
 Compression table (Deep Compression column): from the default model's float weights, QAT to 6
 and 4 bits; magnitude pruning with retraining, then QAT to 8 and 6 bits; pruned, 8-bit QAT, then
-weight sharing with 6- and 4-bit codebook indices (Deep Compression's trained quantization); and
-an AlexNet-style baseline. Variants table: SqueezeNet with simple and complex bypass, trained like the default
+weight sharing with 6- and 4-bit codebook indices (Deep Compression's trained quantization);
+structured pruning of whole input channels, which the hardware neither stores nor multiplies,
+then QAT to 8 bits; and an AlexNet-style baseline. Variants table: SqueezeNet with simple and complex bypass, trained like the default
 (vanilla, model/default, made by `make train`). Each point goes to model/results/<name>/.
 """
 import json
@@ -18,6 +19,7 @@ from model.squeezenet import DEFAULT
 RESULTS = cli.ROOT / 'model' / 'results'
 DEFAULT_FLOAT = cli.ROOT / 'model' / 'default' / 'float.keras'
 PRUNE = 0.5  # fraction of each kernel removed
+CHANNELS = 0.25  # fraction of each conv's input channels removed whole (the hardware skips them)
 
 POINTS = {
     'q6': dict(float_model=DEFAULT_FLOAT, bits=6),
@@ -26,6 +28,7 @@ POINTS = {
     'pruned-q6': dict(float_model=RESULTS / 'pruned-q8' / 'float.keras', prune=PRUNE, epochs=0, bits=6),
     'pruned-shared6': dict(float_model=RESULTS / 'pruned-q8' / 'float.keras', prune=PRUNE, epochs=0, bits=8, share=6, qat_epochs=3),
     'pruned-shared4': dict(float_model=RESULTS / 'pruned-q8' / 'float.keras', prune=PRUNE, epochs=0, bits=8, share=4, qat_epochs=3),
+    'channels-q8': dict(float_model=DEFAULT_FLOAT, prune=CHANNELS, prune_by='channel', epochs=5, bits=8),
     'simple': dict(build=dict(DEFAULT, bypass='simple')),
     'complex': dict(build=dict(DEFAULT, bypass='complex')),
 }

@@ -51,7 +51,8 @@ def test_the_default_design_is_generated_as_before(tmp_path):
     since the results leave in the PYNQ-Z2 DMA's 64-bit beats, the global average sums one lane
     per cycle (LANES, issue 21), the manifest lists each layer's memories and the top's other
     instances and the top writes those as it writes the layers, each memory says which RAM it
-    takes (`ram`); the ROMs unchanged."""
+    takes (`ram`), the global average keeps its sums twice (a copy per read port: it reads them
+    through block RAM registers); the ROMs unchanged."""
     from firmware import generate
 
     assert generate.main(['--out', str(tmp_path / 'rtl')]) == 0
