@@ -45,6 +45,8 @@ localparam LB = LANES > 1 ? $clog2(LANES) : 1;
 localparam RW = $clog2(N) + 2;  // a remainder shifted left: below 2N
 localparam SW = LANES * ACC_W;  // a word of sums
 localparam integer G_LAST = G - 1, G_PRE = G - 2, L_LAST = LANES - 1;
+// the sums are read this many words ahead of the summing: two registers' latency and one taken
+localparam AHEAD = 3;
 
 generate
     if (LANES < 1 || C % LANES != 0) begin : g_check_lanes
@@ -95,45 +97,50 @@ generate
         wire signed [ACC_W-1:0] base = count == 0 ? {ACC_W{1'b0}} : $signed(stored[l*ACC_W +: ACC_W]);
         assign word_next[l*ACC_W +: ACC_W] = base + v_x;
     end
-    if (G < 3) begin : g_near
-        // a word is taken again within two cycles of its write, before a read could return
-        // it: the image's G words are the last G written (G = 2: the older)
-        reg [SW-1:0] recent = 0, older = 0;
-        always @(posedge clk) if (take) {older, recent} <= {recent, word_next};
-        assign stored = G == 1 ? recent : older;
+    if (G <= AHEAD) begin : g_near
+        // a word is taken again before a read issued after its write could return it: the
+        // image's G words are the last G written
+        reg [G*SW-1:0] recent = 0;  // the oldest at the top
+        if (G == 1) begin : g_one
+            always @(posedge clk) if (take) recent <= word_next;
+        end else begin : g_shift
+            always @(posedge clk) if (take) recent <= {recent[(G-1)*SW-1:0], word_next};
+        end
+        assign stored = recent[(G-1)*SW +: SW];
         assign stored_ready = 1;
     end else begin : g_ahead
         // the words are taken in a fixed order, group after group, and read in that order up
-        // to two ahead (read, then queued in q); a word is read at least a take after it was
-        // written since G >= 3. The reader follows the summed image's bank: the words it reads
-        // ahead for the next image's first pixel are not used (its sums start from zero)
+        // to AHEAD ahead: the block RAM's read (r_word), a register (r_pipe), then a queue q of
+        // AHEAD words; a word is read at least a take after it was written since G > AHEAD.
+        // The reader follows the summed image's bank: the words it reads ahead for the next
+        // image's first pixel are not used (its sums start from zero)
         reg [GB-1:0] r_group = 0;
-        reg [SW-1:0] r_word = 0;
-        reg r_valid = 0;
+        reg [SW-1:0] r_word = 0, r_pipe = 0;
+        reg r_valid = 0, pipe_valid = 0;
         reg [1:0] ahead = 0;  // words read and not yet taken
-        reg [2*SW-1:0] q = 0;  // up to two words read, the one taken next at the bottom
+        reg [AHEAD*SW-1:0] q = 0;  // the word taken next at the bottom
         reg [1:0] queued = 0;
-        wire read = ahead < 2 || take;
+        wire read = ahead < AHEAD || take;
+        integer i;
         always @(posedge clk) begin
             r_word <= sums[{bank, r_group}];
-            if (take) begin
-                // two queued: none in flight (at most two ahead)
-                if (queued == 2) q[SW-1:0] <= q[2*SW-1:SW];
-                else if (r_valid) q[SW-1:0] <= r_word;
-            end else if (r_valid) begin
-                if (queued == 0) q[SW-1:0] <= r_word;
-                else q[2*SW-1:SW] <= r_word;
+            r_pipe <= r_word;
+            for (i = 0; i < AHEAD; i = i + 1) begin
+                // taken: the others move down and the arriving word lands behind them
+                if (take) q[i*SW +: SW] <= i + 1 < queued ? q[(i+1 < AHEAD ? i+1 : i)*SW +: SW] : r_pipe;
+                else if (i == queued) q[i*SW +: SW] <= r_pipe;
             end
             if (rst) begin
-                r_group <= 0; r_valid <= 0; ahead <= 0; queued <= 0;
+                r_group <= 0; r_valid <= 0; pipe_valid <= 0; ahead <= 0; queued <= 0;
             end else begin
                 r_valid <= read;
+                pipe_valid <= r_valid;
                 if (read) r_group <= r_group == G_LAST[GB-1:0] ? 0 : r_group + 1'b1;
                 ahead <= ahead + read - take;
-                queued <= queued + r_valid - take;
+                queued <= queued + pipe_valid - take;
             end
         end
-        // two words ahead once the first read lands, and so never fewer than one queued
+        // AHEAD words ahead once the first read lands, and so never fewer than one queued
         reg warm = 0;
         always @(posedge clk) warm <= !rst && (warm || queued != 0);
         assign stored = q[SW-1:0];

@@ -35,10 +35,12 @@ async def run_images(dut, idle, backpressure):
 
 LOGITS = dict(H=7, W=7, C=10, IN_W=8, IN_F=1, IN_SIGNED=0, ACC_W=23, ACC_F=9, OUT_W=16, OUT_F=9, OUT_SIGNED=0)
 CASES = {  # conv10 -> logits as in the default model, all lanes at once, 2 and 1 per cycle; a
-    # signed input with a saturating output; a single pixel
+    # signed input with a saturating output; a single pixel;
     'logits': dict(LOGITS, LANES=10), 'logits-lanes2': dict(LOGITS, LANES=2), 'logits-lanes1': dict(LOGITS, LANES=1),
     'signed': dict(H=3, W=5, C=3, LANES=3, IN_W=6, IN_F=2, IN_SIGNED=1, ACC_W=12, ACC_F=4, OUT_W=6, OUT_F=4, OUT_SIGNED=1),
     'pixel': dict(H=1, W=1, C=4, LANES=2, IN_W=8, IN_F=0, IN_SIGNED=0, ACC_W=10, ACC_F=0, OUT_W=8, OUT_F=0, OUT_SIGNED=0),
+    # the most groups whose sums stay in registers, and the fewest read ahead from the RAM
+    'groups3': dict(LOGITS, C=6, LANES=2), 'groups4': dict(LOGITS, C=8, LANES=2),
 }  # fmt: skip
 
 
