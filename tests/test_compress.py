@@ -19,6 +19,20 @@ def test_sparse_bits_count_values_indices_and_fillers():
     assert len(stored) * 8 + len(relative) * compress.INDEX_BITS == (3 + 2) * (8 + compress.INDEX_BITS)
 
 
+def test_channel_pruning_zeroes_the_weakest_input_channels_whole_but_not_the_images():
+    model = squeezenet()
+    masks = compress.channel_masks(model, 0.25)
+    assert 'conv1' not in masks and set(masks) == {layer.name for layer in compress.conv_kernels(model)} - {'conv1'}
+    for name, mask in masks.items():
+        kernel = model.get_layer(name).kernel.numpy()
+        per_channel = mask.reshape(-1, *mask.shape[-2:])  # (positions, C_in, C_out)
+        kept = per_channel[0, :, 0].astype(bool)
+        assert (per_channel == kept[None, :, None]).all(), name  # whole channels, every position and output
+        assert kept.sum() == round(len(kept) * 0.75), name
+        norms = np.sqrt((kernel.reshape(per_channel.shape) ** 2).sum(axis=(0, 2)))
+        assert norms[kept].min() >= norms[~kept].max(), name
+
+
 def test_pruning_zeroes_the_smallest_weights_and_keeps_them_zero(quantized_variant):
     model = squeezenet()
     masks = compress.magnitude_masks(model, 0.5)
