@@ -23,6 +23,7 @@ CHECKS = {  # name: (module, sources, parameters, message)
     'window-columns': ('sliding_window', LIBRARY, dict(H=6, W=2, K=5), 'K must be at most W + PAD_L + PAD_R'),
     'window-stride': ('sliding_window', LIBRARY, dict(S=0), 'S must be at least 1'),
     'fifo-depth': ('axis_fifo', LIBRARY, dict(DEPTH=0), 'DEPTH must be at least 1'),
+    'select-kept': ('axis_select', LIBRARY, dict(LANES=4, KEEP=5, KEPT=3), 'KEPT must be the number of set bits of KEEP, at least 1'),
     'downsize-multiple': ('axis_downsize', LIBRARY, dict(S_W=65, M_W=16), 'S_W must be a multiple of M_W, at least 2 M_W'),
     'downsize-one-beat': ('axis_downsize', LIBRARY, dict(S_W=16, M_W=16), 'S_W must be a multiple of M_W, at least 2 M_W'),
     'pool': ('max_pool', LIBRARY, dict(H=4, W=4, P=5), 'P must be at least 1 and at most H and W'),
