@@ -121,14 +121,15 @@ generate
         reg [AHEAD*SW-1:0] q = 0;  // the word taken next at the bottom
         reg [1:0] queued = 0;
         wire read = ahead < AHEAD || take;
+        wire [31:0] in_queue = {30'd0, queued};  // compared with the loop's integer
         integer i;
         always @(posedge clk) begin
             r_word <= sums[{bank, r_group}];
             r_pipe <= r_word;
             for (i = 0; i < AHEAD; i = i + 1) begin
                 // taken: the others move down and the arriving word lands behind them
-                if (take) q[i*SW +: SW] <= i + 1 < queued ? q[(i+1 < AHEAD ? i+1 : i)*SW +: SW] : r_pipe;
-                else if (i == queued) q[i*SW +: SW] <= r_pipe;
+                if (take) q[i*SW +: SW] <= i + 1 < in_queue ? q[(i+1 < AHEAD ? i+1 : i)*SW +: SW] : r_pipe;
+                else if (i == in_queue) q[i*SW +: SW] <= r_pipe;
             end
             if (rst) begin
                 r_group <= 0; r_valid <= 0; pipe_valid <= 0; ahead <= 0; queued <= 0;
