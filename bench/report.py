@@ -183,31 +183,31 @@ def hardware(config, work, images):
         rtl_cycles_per_s=r['cycles'] / r['seconds'], rtl_seconds=r['seconds'], simulator=sim, busy=busy,
         busy_overall=overall, multipliers=manifest['multipliers'], lut_multipliers=manifest['lut_multipliers'], layers=layers,
         modeled=manifest['estimated_interval_cycles'], folding=str(config['folding'] if config['folding'] == 'auto' else Path(config['folding']).relative_to(cli.ROOT)),
-        utilization=util, synth_s=synth_s, board=board,
+        utilization=util, synth_s=synth_s, board=board, pruning=pruning_figures(manifest),
     )  # fmt: skip
 
 
-def weight_rom_bits(manifest):
-    return sum(m['depth'] * m['width'] * m['count'] for layer in manifest['layers'] for m in layer['memories'] if m['what'] == 'weights')
+def pruning_figures(manifest):
+    """What a design spends that pruned channels save: multipliers, weight ROM, dropped inputs."""
+    rom = sum(m['depth'] * m['width'] * m['count'] for layer in manifest['layers'] for m in layer['memories'] if m['what'] == 'weights')
+    return dict(multipliers=manifest['multipliers'], rom_kbit=rom / 1024, selects=sum(layer['module'] == 'axis_select' for layer in manifest['layers']))
 
 
-def pruned_hardware(config, work, images):
-    """RTL simulation of the channel-pruned point beside the default design: its dead input
-    channels neither stored nor multiplied (the backend's prune pass)."""
+def pruned_hardware(config, work, images, dense):
+    """RTL simulation of the channel-pruned point beside the default design's (`dense`, from
+    hardware): its dead input channels neither stored nor multiplied (the backend's prune pass)."""
     from model import data
     from model.store import load_model
     from sim import runner
     from sim.run_network import simulate, timing
 
     x = data.to_input(images).astype(np.float64)
-    rows = {}
-    for label, folder in (('dense (model/default)', DEFAULT), ('25% of input channels pruned (channels-q8)', CHANNELS)):
-        r = simulate(load_model(folder / 'quantized.keras'), config, x, work / f'rtl_{folder.name}', runner.simulator(), log=step)
-        m = r['manifest']
-        rows[label] = dict(
-            interval=timing(r['arrivals'])[0], multipliers=m['multipliers'], rom_kbit=weight_rom_bits(m) / 1024,
-            selects=sum(layer['module'] == 'axis_select' for layer in m['layers']), differ=int(np.sum(np.any(r['rtl'] != r['csim'], axis=1))),
-        )  # fmt: skip
+    r = simulate(load_model(CHANNELS / 'quantized.keras'), config, x, work / 'rtl_channels', runner.simulator(), log=step)
+    pruned = dict(interval=timing(r['arrivals'])[0], differ=int(np.sum(np.any(r['rtl'] != r['csim'], axis=1))), **pruning_figures(r['manifest']))
+    rows = {
+        'dense (model/default)': dict(interval=dense['interval'], differ=dense['rtl_differ'], **dense['pruning']),
+        '25% of input channels pruned (channels-q8)': pruned,
+    }
     return dict(images=len(x), rows=rows)
 
 
@@ -394,7 +394,7 @@ def main(argv=None):
         step('hardware: RTL simulation of the default design')
         hw = hardware(config, out / 'work', images[: args.rtl_images])
         step('hardware: RTL simulation of the channel-pruned point')
-        pruned = pruned_hardware(config, out / 'work', images[: args.rtl_images])
+        pruned = pruned_hardware(config, out / 'work', images[: args.rtl_images], hw)
         default = ev.fixed_point(DEFAULT)
         step('C simulation throughput: one process, then one per core')
         throughput = csim_throughput(ev, DEFAULT)
